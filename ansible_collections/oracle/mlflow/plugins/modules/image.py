@@ -1,0 +1,630 @@
+#!/usr/bin/python
+# Copyright (c) 2026 oracle.mlflow contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: image
+short_description: Build a Docker image from a local context, only when its inputs changed
+version_added: 0.1.0
+description:
+  - Builds a Docker image from a build context directory on the managed node with the Docker engine API (the classic
+    builder, through the Docker SDK for Python) and applies every requested tag to it.
+  - Before building, the module computes a SHA-256 B(build hash) over everything that defines the image (see O(build)) and
+    stores it on the image as the label C(org.oracle.mlflow.build-hash).
+  - If every requested tag already points to an image carrying the same hash, nothing is done. If an image with that hash
+    exists but some tags are missing or point elsewhere, those tags are moved to it without a build. Otherwise the image is
+    built.
+  - With O(state=absent), the requested tags are removed; an image left without tags is deleted by the engine.
+author:
+  - oracle.mlflow contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - oracle.mlflow.docker
+  - oracle.mlflow.attributes
+  - oracle.mlflow.attributes.ACTIONGROUP_DOCKER
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads the context and the engine, computes the build hash and reports what would be built or tagged; builds, tags
+        and removes nothing.
+  diff_mode:
+    support: full
+    details:
+      - Shows, for each requested tag, the image ID and build hash before and after.
+  idempotent:
+    support: partial
+    details:
+      - With O(force=true) and O(state=present), the image is rebuilt on every run.
+options:
+  name:
+    description:
+      - Image repository name, without tag, for example V(oci-mlflow) or V(iad.ocir.io/mytenancy/oci-mlflow).
+      - Must be a valid lowercase Docker reference.
+    type: str
+    required: true
+  tag:
+    description:
+      - Main tag. The build is tagged O(name):O(tag) first.
+    type: str
+    default: latest
+  additional_tags:
+    description:
+      - More tags for the same image, for example the MLflow version.
+      - Duplicates of O(tag) are ignored.
+    type: list
+    elements: str
+    default: []
+  state:
+    description:
+      - V(present) builds (or re-tags) the image so that every requested tag points to an image with the current build hash.
+      - V(absent) removes the requested tags. The engine deletes the image once its last tag is gone, unless a container
+        uses it.
+    type: str
+    choices: [present, absent]
+    default: present
+  force:
+    description:
+      - With O(state=present), rebuild even when the image is up to date, without the layer cache, so that base image
+        updates (with O(build.pull=true)) and packages fetched during the build are refreshed.
+      - With O(state=absent), remove the tags even when a container uses the image (the image then stays, untagged,
+        until the container is removed).
+    type: bool
+    default: false
+  build:
+    description:
+      - What to build. Required when O(state=present), ignored otherwise.
+      - The build hash covers the files of the context that the engine receives (C(.dockerignore) is honoured with the same
+        rules the Docker SDK for Python uses to send the context) with their relative paths, types, permission bits and
+        contents (not timestamps or ownership), the Dockerfile name and contents, O(build.args), O(build.labels) and
+        O(build.target).
+      - It does not cover O(build.network), O(build.pull), or what the build fetches from the network, including a newer
+        base image; use O(force=true) to refresh those.
+    type: dict
+    suboptions:
+      path:
+        description:
+          - Build context directory on the managed node. Use an absolute path.
+        type: path
+        required: true
+      dockerfile:
+        description:
+          - Dockerfile to use, relative to O(build.path) or absolute. A Dockerfile outside the context is sent along with it.
+        type: str
+        default: Dockerfile
+      args:
+        description:
+          - Build arguments (C(ARG) values). Values are converted to strings.
+          - They are part of the build hash but are never returned by the module. Build arguments are stored in the image
+            history by Docker, so do not pass secrets this way.
+        type: dict
+        default: {}
+      labels:
+        description:
+          - Labels to set on the image, in addition to the C(org.oracle.mlflow.build-hash) label the module sets itself.
+        type: dict
+        default: {}
+      network:
+        description:
+          - Network mode of the build containers, for example V(host) when C(RUN) steps need the host's network or proxy.
+        type: str
+      pull:
+        description:
+          - Pull a newer version of the base images when building. Only takes effect when a build happens.
+        type: bool
+        default: false
+      target:
+        description:
+          - Build stage to stop at in a multi-stage Dockerfile.
+        type: str
+notes:
+  - Images previously tagged with the requested tags are left in place when a new build moves the tags (as C(docker build)
+    does); prune them with M(community.docker.docker_prune).
+  - Pushing the image to a registry is not part of this module yet.
+seealso:
+  - module: community.docker.docker_image_build
+  - module: community.docker.docker_prune
+"""
+
+EXAMPLES = r"""
+- name: Build the tracking server image, tagged latest and with the MLflow version
+  oracle.mlflow.image:
+    name: oci-mlflow
+    tag: latest
+    additional_tags:
+      - "3.17.2"
+    build:
+      path: /opt/oci-mlflow/build
+      network: host
+      args:
+        MLFLOW_VERSION: "3.17.2"
+      labels:
+        org.opencontainers.image.version: "3.17.2"
+  register: mlflow_image
+
+- name: Show what was done
+  ansible.builtin.debug:
+    msg: "{{ mlflow_image.image_id }}: {{ mlflow_image.actions }}"
+
+- name: Rebuild from scratch with a fresh base image
+  oracle.mlflow.image:
+    name: oci-mlflow
+    force: true
+    build:
+      path: /opt/oci-mlflow/build
+      pull: true
+
+- name: Talk to a remote engine for all docker modules of the collection
+  module_defaults:
+    group/oracle.mlflow.docker:
+      docker_host: tcp://build-host.example.com:2376
+      validate_certs: true
+  block:
+    - name: Build on the remote engine
+      oracle.mlflow.image:
+        name: oci-mlflow
+        build:
+          path: /opt/oci-mlflow/build
+
+- name: Remove both tags (and the image once untagged)
+  oracle.mlflow.image:
+    name: oci-mlflow
+    additional_tags:
+      - "3.17.2"
+    state: absent
+"""
+
+RETURN = r"""
+image_id:
+  description:
+    - ID of the image the requested tags point to after the run.
+    - V(null) with O(state=absent), and in check mode when a build would be needed.
+  returned: always
+  type: str
+  sample: sha256:2c4b1fcd0c47a3e6e4b0e6e3d1cfa1b0a7f1e4d6a2d3f0b9c8e7d6c5b4a39281
+tags:
+  description: Full references handled, main tag first.
+  returned: always
+  type: list
+  elements: str
+  sample: ["oci-mlflow:latest", "oci-mlflow:3.17.2"]
+build_hash:
+  description:
+    - Build hash of the context and build options (value of the C(org.oracle.mlflow.build-hash) label).
+    - V(null) with O(state=absent).
+  returned: always
+  type: str
+  sample: 6f1d2b3c4a5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8
+actions:
+  description: What was done, or would be done in check mode, in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["built oci-mlflow:latest", "tagged oci-mlflow:3.17.2"]
+build_log:
+  description:
+    - The last 50 lines of the build output, when a build ran (also on failure); empty otherwise.
+    - The full log is not returned. Build arguments are never echoed by the module, but a C(RUN) step may print them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["Step 3/3 : LABEL stage=final", " ---> Running in 1c2d3e4f5a6b", "Successfully built 2c4b1fcd0c47"]
+"""
+
+import collections
+import hashlib
+import json
+import os
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.oracle.mlflow.plugins.module_utils._docker_client import (
+    DOCKER_REQUIRED_TOGETHER,
+    APIError,
+    DockerException,
+    docker_argument_spec,
+    format_docker_error,
+    get_docker_client,
+)
+
+try:
+    from docker.utils.build import exclude_paths, match_tag
+except ImportError:  # reported by get_docker_client(); the hash needs the SDK's context rules
+    exclude_paths = match_tag = None
+
+
+HASH_LABEL = 'org.oracle.mlflow.build-hash'
+# Bump when the hash recipe changes, so that images hashed the old way are rebuilt once.
+HASH_VERSION = 'oracle.mlflow.image/v1'
+LOG_TAIL_LINES = 50
+MSG_TAIL_LINES = 20
+_CHUNK = 1024 * 1024
+
+
+class BuildError(Exception):
+    """A build that the engine rejected or that failed in a step."""
+
+    def __init__(self, message, log_tail):
+        super().__init__(message)
+        self.log_tail = log_tail
+
+
+# ---------------------------------------------------------------------------------------------
+# Build hash (local: reads the context only)
+
+
+def read_dockerignore(context):
+    """Patterns of ``<context>/.dockerignore``, parsed as the Docker SDK does before sending the context."""
+    path = os.path.join(context, '.dockerignore')
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding='utf-8') as handle:
+        lines = [line.strip() for line in handle.read().splitlines()]
+    return [line for line in lines if line and not line.startswith('#')]
+
+
+def dockerfile_location(context, dockerfile):
+    """Return (absolute path, name inside the context or None when it lies outside)."""
+    absolute = dockerfile if os.path.isabs(dockerfile) else os.path.join(context, dockerfile)
+    relative = os.path.relpath(absolute, context)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return absolute, None
+    return absolute, relative
+
+
+def compute_build_hash(context, dockerfile, args, labels, target):
+    """SHA-256 over what defines the image; see the ``build`` option documentation."""
+    digest = hashlib.sha256()
+
+    def feed(*parts):
+        for part in parts:
+            data = part if isinstance(part, bytes) else str(part).encode('utf-8')
+            digest.update(len(data).to_bytes(8, 'big'))
+            digest.update(data)
+
+    feed(HASH_VERSION)
+    dockerfile_path, dockerfile_in_context = dockerfile_location(context, dockerfile)
+    with open(dockerfile_path, 'rb') as handle:
+        feed('dockerfile', dockerfile_in_context or '(outside the context)', handle.read())
+
+    # exclude_paths() is what docker.APIClient.build() uses to choose the files it sends.
+    included = exclude_paths(context, read_dockerignore(context),
+                             dockerfile=dockerfile_in_context or '.dockerfile.outside')
+    for relative in sorted(included):
+        full = os.path.join(context, relative)
+        info = os.lstat(full)
+        mode = '%o' % stat.S_IMODE(info.st_mode)
+        if stat.S_ISLNK(info.st_mode):
+            feed('link', relative, mode, os.readlink(full))
+        elif stat.S_ISDIR(info.st_mode):
+            feed('dir', relative, mode)
+        elif stat.S_ISREG(info.st_mode):
+            feed('file', relative, mode)
+            file_digest = hashlib.sha256()
+            with open(full, 'rb') as handle:
+                for chunk in iter(lambda: handle.read(_CHUNK), b''):
+                    file_digest.update(chunk)
+            feed(file_digest.digest())
+        else:  # FIFOs, devices, sockets: no content to hash
+            feed('special', relative, mode)
+
+    feed('args', json.dumps(args, sort_keys=True))
+    feed('labels', json.dumps(labels, sort_keys=True))
+    feed('target', target or '')
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Engine side
+
+
+class ImageBuilder:
+    """Engine operations on images: inspect, find by build hash, build, tag, remove.
+
+    Kept free of Ansible specifics (apart from raising on errors) so that publishing
+    (``push`` to a registry) can be added as one more method next to ``build`` and ``tag``.
+    """
+
+    def __init__(self, client):
+        self.client = client
+
+    def inspect(self, ref):
+        """Return ``{'id', 'build_hash'}`` for a reference, or None if it does not exist."""
+        try:
+            image = self.client.inspect_image(ref)
+        except APIError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        labels = (image.get('Config') or {}).get('Labels') or {}
+        return {'id': image['Id'], 'build_hash': labels.get(HASH_LABEL)}
+
+    def find_by_hash(self, build_hash):
+        """ID of the newest image carrying the build hash label (tagged or not), or None."""
+        images = self.client.images(filters={'label': '%s=%s' % (HASH_LABEL, build_hash)})
+        if not images:
+            return None
+        return max(images, key=lambda image: image.get('Created', 0))['Id']
+
+    def build(self, ref, context, dockerfile, args, labels, network=None, pull=False, target=None, nocache=False):
+        """Build and tag ``ref``; return ``(image_id, last log lines)`` or raise BuildError."""
+        log = collections.deque(maxlen=LOG_TAIL_LINES)
+        step = None
+        error = None
+        try:
+            stream = self.client.build(
+                path=context,
+                dockerfile=dockerfile,
+                tag=ref,
+                buildargs=dict(args),  # the SDK adds proxy settings to the dict it gets
+                labels=labels,
+                network_mode=network,
+                pull=pull,
+                target=target,
+                nocache=nocache,
+                rm=True,
+                forcerm=True,
+                decode=True,
+                timeout=None,  # a build may be silent for long (pip install); do not cut it off
+            )
+            for chunk in stream:
+                text = chunk.get('stream')
+                if text is None and 'status' in chunk:  # pull progress
+                    text = ' '.join(str(chunk[key]) for key in ('id', 'status') if chunk.get(key))
+                for line in (text or '').splitlines():
+                    line = line.rstrip()
+                    if not line:
+                        continue
+                    log.append(line)
+                    if line.startswith('Step '):
+                        step = line
+                if 'error' in chunk or 'errorDetail' in chunk:
+                    error = (chunk.get('errorDetail') or {}).get('message') or chunk.get('error')
+                    log.append('ERROR: %s' % error)
+                    break
+        except APIError as exc:
+            error = format_docker_error(exc)
+        except DockerException as exc:
+            error = str(exc)
+        if error is not None:
+            where = ''
+            if step:  # "Step 3/4 : RUN false" -> " at step 3/4 (RUN false)"
+                number, _sep, instruction = step.partition(' : ')
+                where = ' at %s%s' % (number.lower(), ' (%s)' % instruction if instruction else '')
+            raise BuildError('Building %s failed%s: %s' % (ref, where, error.strip()), list(log))
+        built = self.inspect(ref)
+        if built is None:
+            raise BuildError('Building %s ended without an image tagged %s.' % (ref, ref), list(log))
+        return built['id'], list(log)
+
+    def tag(self, image_id, ref):
+        repository, tag = split_ref(ref)
+        if not self.client.tag(image_id, repository, tag):
+            raise DockerException('the engine refused to tag %s as %s' % (image_id, ref))
+
+    def remove(self, ref, force=False):
+        self.client.remove_image(ref, force=force)
+
+
+def split_ref(ref):
+    repository, _sep, tag = ref.rpartition(':')
+    return repository, tag
+
+
+# ---------------------------------------------------------------------------------------------
+# Desired state
+
+
+class ImageManager:
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.check_mode = module.check_mode
+        self.force = params['force']
+        self.refs = self._refs(params['name'], params['tag'], params['additional_tags'])
+        self.actions = []
+        self.build_log = []
+        self.build_hash = None
+        self.image_id = None
+        self.before = {}
+        self.after = {}
+        self.builder = None
+
+    def _refs(self, name, tag, additional_tags):
+        if '@' in name or ':' in name.rpartition('/')[2]:
+            self.module.fail_json(msg='name must not contain a tag or digest (got %r); use tag and additional_tags.' % name)
+        refs = []
+        for one in [tag] + list(additional_tags):
+            ref = '%s:%s' % (name, one)
+            if not match_tag(ref):
+                self.module.fail_json(msg='Invalid image reference %r: the name must be lowercase and tags may contain '
+                                          'only letters, digits, "_", "." and "-" (at most 128).' % ref)
+            if ref not in refs:
+                refs.append(ref)
+        return refs
+
+    def connect(self):
+        self.builder = ImageBuilder(get_docker_client(self.module))
+
+    def _state_of_refs(self):
+        try:
+            return dict((ref, self.builder.inspect(ref)) for ref in self.refs)
+        except DockerException as exc:
+            self.module.fail_json(msg='Cannot inspect %s: %s' % (', '.join(self.refs), format_docker_error(exc)))
+
+    # -- state=present -------------------------------------------------------------------------
+
+    def _build_inputs(self):
+        build = self.module.params['build']
+        context = os.path.abspath(build['path'])
+        if not os.path.isdir(context):
+            what = 'is not a directory' if os.path.exists(context) else 'does not exist'
+            self.module.fail_json(msg='Build context %s (build.path) %s on the managed node (%s).'
+                                      % (context, what, os.uname()[1]))
+        dockerfile_path, _inside = dockerfile_location(context, build['dockerfile'])
+        if not os.path.isfile(dockerfile_path):
+            self.module.fail_json(msg='Dockerfile %s (build.dockerfile) not found.' % dockerfile_path)
+        labels = dict((to_text(key), to_text(value)) for key, value in (build['labels'] or {}).items())
+        if HASH_LABEL in labels:
+            self.module.fail_json(msg='The label %s is set by the module; remove it from build.labels.' % HASH_LABEL)
+        args = dict((to_text(key), to_text(value)) for key, value in (build['args'] or {}).items())
+        return dict(context=context, dockerfile=build['dockerfile'], args=args, labels=labels,
+                    network=build['network'], pull=build['pull'], target=build['target'])
+
+    def present(self):
+        inputs = self._build_inputs()
+        try:
+            self.build_hash = compute_build_hash(inputs['context'], inputs['dockerfile'], inputs['args'],
+                                                 inputs['labels'], inputs['target'])
+        except (IOError, OSError) as exc:
+            self.module.fail_json(msg='Cannot read the build context %s: %s' % (inputs['context'], exc))
+
+        self.connect()
+        current = self._state_of_refs()
+        self.before = dict((ref, state) for ref, state in current.items() if state)
+        up_to_date = [ref for ref in self.refs if current[ref] and current[ref]['build_hash'] == self.build_hash]
+
+        if not self.force and len(up_to_date) == len(self.refs):
+            self.image_id = current[self.refs[0]]['id']
+        else:
+            source_id = None
+            if not self.force:
+                source_id = current[up_to_date[0]]['id'] if up_to_date else self._find_by_hash()
+            if source_id:
+                self._retag(source_id, current)
+            else:
+                self._build(inputs, current)
+        # Publishing goes here: for each ref (or a `repository` rename of it), ImageBuilder.push()
+        # with `changed` taken from the layers the registry did not have.
+        labels = {'build_hash': self.build_hash}
+        self.after = dict((ref, dict(labels, id=self.image_id) if self.image_id else dict(labels))
+                          for ref in self.refs)
+
+    def _find_by_hash(self):
+        try:
+            return self.builder.find_by_hash(self.build_hash)
+        except DockerException as exc:
+            self.module.fail_json(msg='Cannot list images: %s' % format_docker_error(exc))
+
+    def _retag(self, image_id, current):
+        self.image_id = image_id
+        for ref in self.refs:
+            if current[ref] and current[ref]['id'] == image_id:
+                continue
+            if not self.check_mode:
+                try:
+                    self.builder.tag(image_id, ref)
+                except DockerException as exc:
+                    self.fail('Cannot tag %s as %s: %s' % (image_id, ref, format_docker_error(exc)))
+            self.actions.append('tagged %s' % ref)
+
+    def _build(self, inputs, current):
+        main_ref = self.refs[0]
+        self.actions.append('built %s' % main_ref)
+        self.actions.extend('tagged %s' % ref for ref in self.refs[1:])
+        if self.check_mode:
+            return
+        labels = dict(inputs['labels'])
+        labels[HASH_LABEL] = self.build_hash
+        try:
+            self.image_id, self.build_log = self.builder.build(
+                main_ref, inputs['context'], inputs['dockerfile'], inputs['args'], labels,
+                network=inputs['network'], pull=inputs['pull'], target=inputs['target'], nocache=self.force)
+        except BuildError as exc:
+            self.build_log = exc.log_tail
+            tail = '\n'.join(exc.log_tail[-MSG_TAIL_LINES:])
+            self.actions = []  # a failed build tags nothing
+            self.fail('%s\nLast lines of the build output:\n%s' % (exc, tail))
+        for ref in self.refs[1:]:
+            try:
+                self.builder.tag(self.image_id, ref)
+            except DockerException as exc:
+                self.fail('Built %s but cannot tag it as %s: %s' % (self.image_id, ref, format_docker_error(exc)))
+
+    # -- state=absent --------------------------------------------------------------------------
+
+    def absent(self):
+        self.connect()
+        current = self._state_of_refs()
+        self.before = dict((ref, state) for ref, state in current.items() if state)
+        for ref in self.refs:
+            if not current[ref]:
+                continue
+            if not self.check_mode:
+                try:
+                    self.builder.remove(ref, force=self.force)
+                except APIError as exc:
+                    hint = ''
+                    if exc.status_code == 409:
+                        hint = (' A container uses the image: remove the container first, or set force=true to '
+                                'remove the tag anyway.')
+                    self.fail('Cannot remove %s: %s.%s' % (ref, format_docker_error(exc), hint))
+                except DockerException as exc:
+                    self.fail('Cannot remove %s: %s' % (ref, exc))
+            self.actions.append('removed %s' % ref)
+
+    # -- results -------------------------------------------------------------------------------
+
+    def result(self):
+        result = dict(
+            changed=bool(self.actions),
+            image_id=self.image_id,
+            tags=list(self.refs),
+            build_hash=self.build_hash,
+            actions=list(self.actions),
+            build_log=list(self.build_log),
+        )
+        if self.module._diff:
+            result['diff'] = dict(before=self.before, after=self.after)
+        return result
+
+    def fail(self, msg):
+        result = self.result()
+        result.pop('diff', None)
+        self.module.fail_json(msg=msg, **result)
+
+
+def main():
+    argument_spec = docker_argument_spec(
+        name=dict(type='str', required=True),
+        tag=dict(type='str', default='latest'),
+        additional_tags=dict(type='list', elements='str', default=[]),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        force=dict(type='bool', default=False),
+        build=dict(
+            type='dict',
+            options=dict(
+                path=dict(type='path', required=True),
+                dockerfile=dict(type='str', default='Dockerfile'),
+                args=dict(type='dict', default={}),
+                labels=dict(type='dict', default={}),
+                network=dict(type='str'),
+                pull=dict(type='bool', default=False),
+                target=dict(type='str'),
+            ),
+        ),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_if=[('state', 'present', ['build'])],
+        required_together=DOCKER_REQUIRED_TOGETHER,
+        supports_check_mode=True,
+    )
+    if match_tag is None:
+        # Let the shared client code report the missing SDK with its usual message.
+        get_docker_client(module)
+
+    manager = ImageManager(module)
+    if module.params['state'] == 'present':
+        manager.present()
+    else:
+        manager.absent()
+    module.exit_json(**manager.result())
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# make test: bring up what the tests need (Docker engine, base image, MariaDB), then run every suite:
+# pytest (launcher units, the image module against the engine, end to end with the MLflow client),
+# the molecule scenario, ansible-test sanity and ansible-lint. `scripts/test.sh lint` runs the last two.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ANSIBLE_NOCOLOR=1 PY_COLORS=0
+
+phase() { printf '\n===== %s =====\n' "$*"; }
+failed=()
+run() { local name=$1; shift; phase "$name"; local t0=$SECONDS
+  if "$@"; then echo "[$name] ok in $((SECONDS - t0)) s"; else echo "[$name] FAILED"; failed+=("$name"); fi; }
+
+lint() {
+  run "ansible-test sanity" scripts/sanity.sh
+  run "ansible-lint" ansible-lint --offline
+}
+
+if [[ ${1:-all} == lint ]]; then
+  lint
+else
+  phase "environment"
+  scripts/docker-engine.sh
+  scripts/base-image.sh >/dev/null
+  scripts/mariadb.sh
+  run "pytest" pytest tests -ra
+  run "molecule default" molecule test -s default
+  lint
+fi
+
+if ((${#failed[@]})); then
+  printf '\nFAILED: %s\n' "${failed[*]}"
+  exit 1
+fi
+printf '\nall suites passed\n'

@@ -1,0 +1,123 @@
+"""MySQL backend (MariaDB here): through the role with a URI, and through the image's DB* variables.
+
+The password contains URL-special characters on purpose; it must never show in task output,
+`docker inspect` or the processes' arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import time
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from e2e_support import docker, inspect, process_args, wait_healthy
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "p@ss:w/rd%#1"
+ENCODED = "p%40ss%3Aw%2Frd%25%231"
+
+
+def sql(statement: str) -> str:
+    """Run SQL as MariaDB's root over the unix socket (statement on stdin, never in argv)."""
+    proc = subprocess.run(["mariadb", "--batch", "--skip-column-names"], input=statement,
+                          capture_output=True, text=True, check=True)
+    return proc.stdout
+
+
+@pytest.fixture()
+def database(request):
+    name = f"mlflow_e2e_{request.node.name[-12:].lower().replace('-', '_')}_{os.getpid()}"
+    sql(f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4;"
+        f"CREATE OR REPLACE USER '{name}'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}';"
+        f"GRANT ALL ON {name}.* TO '{name}'@'127.0.0.1';")
+    yield name
+    sql(f"DROP DATABASE IF EXISTS {name}; DROP USER IF EXISTS '{name}'@'127.0.0.1';")
+
+
+def round_trip(url: str, experiment: str) -> str:
+    client = MlflowClient(tracking_uri=url)
+    exp_id = client.create_experiment(experiment)
+    run_id = client.create_run(exp_id).info.run_id
+    client.log_param(run_id, "backend", "mysql")
+    client.log_metric(run_id, "acc", 0.93)
+    got = client.get_run(run_id).data
+    assert got.params == {"backend": "mysql"} and got.metrics == {"acc": 0.93}
+    return run_id
+
+
+def test_role_with_a_backend_store_uri(run_playbook, database, tmp_path):
+    name, port = "oci-mlflow-e2e-mysql", 5058
+    uri = f"mysql+mysqlconnector://{database}:{ENCODED}@127.0.0.1:3306/{database}"
+    variables = {
+        "mlflow_server_container_name": name, "mlflow_server_port": port,
+        "mlflow_server_data_dir": str(tmp_path / "data"), "mlflow_server_config_dir": str(tmp_path / "etc"),
+        "mlflow_server_backend_provider": "mysql", "mlflow_server_backend_store_uri": uri,
+        "mlflow_server_workers": 1,
+    }
+    try:
+        run = run_playbook("deploy.yml", variables)
+        assert run.returncode == 0, run.output[-3000:]
+        # -e put the URI on ansible-playbook's command line here; what matters is that no task prints it.
+        assert PASSWORD not in run.output and ENCODED not in run.output
+        env_file = tmp_path / "etc" / "mlflow.env"
+        assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+        assert f"MLFLOW_BACKEND_STORE_URI={uri}" in env_file.read_text()
+        assert ENCODED not in json.dumps(inspect(name)) and PASSWORD not in json.dumps(inspect(name))
+        assert ENCODED not in process_args(name)
+
+        run_id = round_trip(f"http://127.0.0.1:{port}", "via-uri")
+        assert sql(f"SELECT run_uuid FROM {database}.runs").split() == [run_id]
+    finally:
+        run_playbook("teardown.yml", variables)
+
+
+def test_image_with_db_variables(database):
+    name, port = "oci-mlflow-e2e-dbvars", 5057
+    env = {**os.environ, "DBUSERNAME": database, "DBPASSWORD": PASSWORD}
+    # `-e NAME` without a value hands the variable over from this process: not in the docker CLI's argv.
+    subprocess.run(
+        ["docker", "run", "-d", "--name", name, "--network", "host",
+         "-e", "MLFLOW_HOST=127.0.0.1", "-e", f"MLFLOW_PORT={port}", "-e", "MLFLOW_WORKERS=1",
+         "-e", "BACKEND_PROVIDER=mysql", "-e", "DBUSERNAME", "-e", "DBPASSWORD",
+         "-e", "DBHOST=127.0.0.1", "-e", f"DBNAME={database}", "oci-mlflow:latest"],
+        env=env, check=True, capture_output=True)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}")
+        run_id = round_trip(f"http://127.0.0.1:{port}", "via-db-vars")
+        assert sql(f"SELECT run_uuid FROM {database}.runs").split() == [run_id]
+        args = process_args(name)
+        assert PASSWORD not in args and ENCODED not in args
+        assert "mysql://" not in docker("logs", name).stderr.replace("mysql+mysqlconnector://", "")
+    finally:
+        docker("rm", "-f", name, check=False)
+
+
+def test_bad_setting_stops_the_container_with_one_clear_line():
+    proc = docker("run", "--rm", "-e", "MLFLOW_HOST=0.0.0.0", "-e", "MLFLOW_WORKERS=many",
+                  "oci-mlflow:latest", check=False)
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "MLFLOW_WORKERS" in lines[0], proc.stderr
+
+
+def test_role_reports_the_launchers_error(run_playbook, tmp_path):
+    name = "oci-mlflow-e2e-bad"
+    variables = {
+        "mlflow_server_container_name": name, "mlflow_server_port": 5059,
+        "mlflow_server_data_dir": str(tmp_path / "data"), "mlflow_server_config_dir": str(tmp_path / "etc"),
+        "mlflow_server_gunicorn_opts": "--log-level 'unbalanced", "mlflow_server_health_timeout": 20,
+    }
+    try:
+        start = time.monotonic()
+        run = run_playbook("deploy.yml", variables)
+        assert run.returncode != 0
+        assert "mlflow-launcher: error: MLFLOW_GUNICORN_OPTS" in run.output, run.output[-3000:]
+        assert time.monotonic() - start < 120
+    finally:
+        run_playbook("teardown.yml", variables)

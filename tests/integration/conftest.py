@@ -1,0 +1,116 @@
+# Copyright (c) 2026 oracle.mlflow contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared fixtures for the integration tests: run collection modules, reach the local engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = REPO_ROOT / '.venv' / 'bin'
+# The interpreter that runs the modules: the venv that has the docker SDK.
+MODULE_PYTHON = VENV_BIN / 'python' if (VENV_BIN / 'python').exists() else Path(sys.executable)
+ANSIBLE = VENV_BIN / 'ansible' if (VENV_BIN / 'ansible').exists() else Path(sys.executable).parent / 'ansible'
+
+# Local base image every test build context starts FROM (no registry is reachable).
+BASE_IMAGE = 'localhost/oci-mlflow-base:bookworm'
+# Every image a test builds carries this label (set it right after FROM), so cleanup finds
+# intermediate and untagged images too.
+TEST_LABEL = 'org.oracle.mlflow.test'
+
+
+class ModuleRunError(AssertionError):
+    """ansible did not produce a parsable result."""
+
+
+def _run_module(module, args, check=False, diff=False, env=None, host='localhost', timeout=600):
+    """Run one module with ``ansible <host> -m <module>`` from the repo root; return the host result.
+
+    ``module`` may be a short name of this collection (``image``) or a FQCN.
+    ``args`` is a dict (sent as JSON). A failing module returns its result with ``failed: true``
+    rather than raising, so tests can assert on ``msg``.
+    """
+    fqcn = module if '.' in module else 'oracle.mlflow.%s' % module
+    command = [
+        str(ANSIBLE), host,
+        '-m', fqcn,
+        '-a', json.dumps(args),
+        '-e', 'ansible_python_interpreter=%s' % MODULE_PYTHON,
+    ]
+    if check:
+        command.append('--check')
+    if diff:
+        command.append('--diff')
+    run_env = dict(os.environ)
+    run_env.update({
+        'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1',
+        'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.json',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_LOCALHOST_WARNING': '0',
+        'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
+    })
+    run_env.update(env or {})
+    proc = subprocess.run(command, cwd=REPO_ROOT, env=run_env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    try:
+        output = json.loads(proc.stdout)
+        return output['plays'][0]['tasks'][0]['hosts'][host]
+    except (ValueError, KeyError, IndexError) as exc:
+        raise ModuleRunError('no module result from %s (rc=%s, %s)\nstdout:\n%s\nstderr:\n%s'
+                             % (' '.join(command), proc.returncode, exc, proc.stdout, proc.stderr)) from None
+
+
+@pytest.fixture(scope='session')
+def run_module():
+    """``run_module(name, args, check=False, diff=False, env=None) -> dict`` (the module's result)."""
+    return _run_module
+
+
+@pytest.fixture(scope='session')
+def docker_api():
+    """A docker SDK low-level client for the local engine, to check what modules did."""
+    docker = pytest.importorskip('docker')
+    try:
+        client = docker.APIClient(base_url=os.environ.get('DOCKER_HOST', 'unix:///var/run/docker.sock'),
+                                  version='auto', timeout=60)
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means the same thing here
+        pytest.fail('Docker engine unreachable (%s); start it with scripts/docker-engine.sh' % exc)
+    try:
+        client.inspect_image(BASE_IMAGE)
+    except docker.errors.ImageNotFound:
+        pytest.fail('Base image %s is missing; create it with the scripts/ bootstrap' % BASE_IMAGE)
+    yield client
+    client.close()
+
+
+def remove_test_images(client, label_value):
+    """Remove every image (tagged, untagged, intermediate) labelled ``TEST_LABEL=label_value``."""
+    images = client.images(all=True, filters={'label': '%s=%s' % (TEST_LABEL, label_value)})
+    # Children before parents: newest first.
+    for image in sorted(images, key=lambda image: image.get('Created', 0), reverse=True):
+        try:
+            client.remove_image(image['Id'], force=True)
+        except Exception:  # noqa: BLE001 - already gone with a child, or removed concurrently
+            pass
+
+
+@pytest.fixture
+def image_name(docker_api):
+    """A unique image repository name; every image labelled with it is removed afterwards."""
+    name = 'oracle-mlflow-test-%s' % uuid.uuid4().hex[:10]
+    yield name
+    remove_test_images(docker_api, name)
+
+
+@pytest.fixture
+def dockerfile_head(image_name):
+    """First lines of a test Dockerfile: the local base image and the cleanup label for ``image_name``."""
+    return 'FROM %s\nLABEL %s=%s\n' % (BASE_IMAGE, TEST_LABEL, image_name)
