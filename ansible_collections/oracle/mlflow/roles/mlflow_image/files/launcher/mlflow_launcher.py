@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Turn the image's env contract into an `mlflow server` command (stdlib only).
 
 Usage: mlflow-launcher [serve|healthcheck|print-command] [extra mlflow server args]
@@ -255,8 +255,8 @@ def _check_mysql_uri(uri):
         parts.port
     except ValueError:
         raise ConfigError(name, f"{shown}: the port is not a number between 0 and 65535") from None
-    missing = [label for label, value in (("user", parts.username), ("host", parts.hostname),
-                                         ("database", parts.path.strip("/"))) if not value]
+    parts_found = (("user", parts.username), ("host", parts.hostname), ("database", parts.path.strip("/")))
+    missing = [label for label, value in parts_found if not value]
     if missing:
         raise ConfigError(name, f"{shown}: missing {', '.join(missing)}; URL-encode special "
                                 "characters in the password (urllib.parse.quote)")
