@@ -37,18 +37,6 @@ class PlaybookRun:
         return sum(h["changed"] for h in self.recap.values())
 
 
-def base_image() -> str:
-    """The base image `make deploy` would use (made from Debian packages when none can be pulled)."""
-    out = subprocess.run([str(ROOT / "scripts" / "base-image.sh")], check=True,
-                         capture_output=True, text=True)
-    return out.stdout.strip()
-
-
-@pytest.fixture(scope="session")
-def image_base() -> str:
-    return base_image()
-
-
 @pytest.fixture(scope="session")
 def run_playbook(image_base):
     def run(playbook: str, extra_vars: dict | None = None, check: bool = False) -> PlaybookRun:

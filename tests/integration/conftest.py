@@ -19,8 +19,6 @@ VENV_BIN = REPO_ROOT / '.venv' / 'bin'
 MODULE_PYTHON = VENV_BIN / 'python' if (VENV_BIN / 'python').exists() else Path(sys.executable)
 ANSIBLE = VENV_BIN / 'ansible' if (VENV_BIN / 'ansible').exists() else Path(sys.executable).parent / 'ansible'
 
-# Local base image every test build context starts FROM (no registry is reachable).
-BASE_IMAGE = 'localhost/oci-mlflow-base:bookworm'
 # Every image a test builds carries this label (set it right after FROM), so cleanup finds
 # intermediate and untagged images too.
 TEST_LABEL = 'org.oracle.mlflow.test'
@@ -74,7 +72,7 @@ def run_module():
 
 
 @pytest.fixture(scope='session')
-def docker_api():
+def docker_api(image_base):
     """A docker SDK low-level client for the local engine, to check what modules did."""
     docker = pytest.importorskip('docker')
     try:
@@ -84,9 +82,9 @@ def docker_api():
     except Exception as exc:  # noqa: BLE001 - any failure means the same thing here
         pytest.fail('Docker engine unreachable (%s); start it with scripts/docker-engine.sh' % exc)
     try:
-        client.inspect_image(BASE_IMAGE)
+        client.inspect_image(image_base)
     except docker.errors.ImageNotFound:
-        pytest.fail('Base image %s is missing; create it with the scripts/ bootstrap' % BASE_IMAGE)
+        pytest.fail('Base image %s is missing; create it with scripts/base-image.sh' % image_base)
     yield client
     client.close()
 
@@ -111,6 +109,6 @@ def image_name(docker_api):
 
 
 @pytest.fixture
-def dockerfile_head(image_name):
-    """First lines of a test Dockerfile: the local base image and the cleanup label for ``image_name``."""
-    return 'FROM %s\nLABEL %s=%s\n' % (BASE_IMAGE, TEST_LABEL, image_name)
+def dockerfile_head(image_name, image_base):
+    """First lines of a test Dockerfile: the base image and the cleanup label for ``image_name``."""
+    return 'FROM %s\nLABEL %s=%s\n' % (image_base, TEST_LABEL, image_name)
