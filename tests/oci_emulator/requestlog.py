@@ -1,0 +1,48 @@
+"""The request log tests assert on: one entry per request the emulated cloud answered."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from .principal import Principal
+
+Listener = Callable[[dict], None]
+
+
+class RequestLog:
+    """Thread-safe, append-only list of request entries.
+
+    Each entry: seq, time, method, host (the Host header as sent, port included), path, query,
+    status, principal ({type, id, credential}), error (the OCI error code, or None).
+    `seq` keeps increasing across `clear()`, so a reader in another process can ask for
+    "everything after the last entry I saw".
+    """
+
+    def __init__(self, listener: Listener | None = None):
+        self._entries: list[dict] = []
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._listener = listener
+
+    def record(self, *, method: str, host: str, path: str, query: str, status: int, principal: Principal,
+               error: str | None = None) -> dict:
+        with self._lock:
+            self._seq += 1
+            entry = {"seq": self._seq, "time": time.time(), "method": method, "host": host, "path": path,
+                     "query": query, "status": status, "principal": principal.as_dict(), "error": error}
+            self._entries.append(entry)
+        if self._listener:
+            self._listener(entry)
+        return entry
+
+    def entries(self, since: int = 0) -> list[dict]:
+        """Copies of the entries with seq > since."""
+        with self._lock:
+            return [dict(entry, principal=dict(entry["principal"])) for entry in self._entries
+                    if entry["seq"] > since]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

@@ -1,0 +1,15 @@
+"""The emulated services. Each module declares ROUTES (see routing.Route) and SEEDERS (kind ->
+function(state, json) used by POST /_emulator/seed/<kind>); adding a service means adding a module
+and listing it in CLOUD_SERVICES."""
+
+from __future__ import annotations
+
+from ..routing import Route
+from . import auth, control, identity, metadata, object_storage, ocir
+
+CLOUD_SERVICES = (metadata, auth, identity, object_storage, ocir)
+
+
+def all_routes() -> list[Route]:
+    seeders = {kind: seeder for service in CLOUD_SERVICES for kind, seeder in service.SEEDERS.items()}
+    return [route for service in CLOUD_SERVICES for route in service.ROUTES] + control.routes(seeders)
