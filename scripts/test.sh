@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make test: bring up what the tests need (Docker engine, base image, MariaDB), then run every suite:
+# make test: bring up what the tests need (Docker engine, base image, Debian packages: docker-registry and
+# MariaDB), then run every suite:
 # pytest (launcher units, the image module against the engine, end to end with the MLflow client),
 # the molecule scenario, ansible-test sanity and ansible-lint. `scripts/test.sh lint` runs the last two.
 set -euo pipefail
@@ -22,6 +23,7 @@ else
   phase "environment"
   scripts/docker-engine.sh
   scripts/base-image.sh >/dev/null
+  scripts/test-packages.sh
   scripts/mariadb.sh
   run "pytest" pytest tests -ra
   run "molecule default" molecule test -s default

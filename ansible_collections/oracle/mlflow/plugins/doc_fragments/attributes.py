@@ -48,3 +48,14 @@ attributes:
     membership:
       - oracle.mlflow.docker
 """
+
+    # For members of the oci action group in meta/runtime.yml.
+    ACTIONGROUP_OCI = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/oracle.mlflow.oci) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - oracle.mlflow.oci
+"""

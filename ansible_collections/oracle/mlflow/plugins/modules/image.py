@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: image
-short_description: Build a Docker image from a local context, only when its inputs changed
+short_description: Build a Docker image from a local context when its inputs changed, and push it to a registry
 version_added: 0.1.0
 description:
   - Builds a Docker image from a build context directory on the managed node with the Docker engine API (the classic
@@ -16,6 +16,9 @@ description:
   - If every requested tag already points to an image carrying the same hash, nothing is done. If an image with that hash
     exists but some tags are missing or point elsewhere, those tags are moved to it without a build. Otherwise the image is
     built.
+  - With O(repository), the image is also tagged O(repository):<tag> for every requested tag.
+  - With O(push=true), those tags (or O(name)'s when O(repository) is not set) are then pushed to their registry, with the
+    login stored in the Docker client configuration on the managed node (see O(push)).
   - With O(state=absent), the requested tags are removed; an image left without tags is deleted by the engine.
 author:
   - oracle.mlflow contributors (!UNKNOWN)
@@ -29,6 +32,13 @@ attributes:
     details:
       - Reads the context and the engine, computes the build hash and reports what would be built or tagged; builds, tags
         and removes nothing.
+      - With O(push=true), asks the registry (through the engine, with the stored login) for the manifest digest of every
+        tag to push and compares it with the digests the engine recorded for the local image when it last pushed or
+        pulled it to or from that repository (C(RepoDigests)). A tag is reported as needing a push when the registry
+        does not have it, when its digest is not one of those, or when the image would be built first. It cannot know
+        whether a local image that was never pushed from (or pulled to) this engine matches the registry's; such an image
+        is reported as needing a push, and the real push then finds the layers present and reports no change. A missing
+        or refused login, or an unreachable registry, fails as in a real run. Nothing is pushed.
   diff_mode:
     support: full
     details:
@@ -36,7 +46,9 @@ attributes:
   idempotent:
     support: partial
     details:
-      - With O(force=true) and O(state=present), the image is rebuilt on every run.
+      - With O(force=true) and O(state=present), the image is rebuilt on every run (and, with O(push=true), pushed again
+        with new layers).
+      - With O(push=true), a run that finds every layer and tag already in the registry reports no change.
 options:
   name:
     description:
@@ -56,6 +68,29 @@ options:
     type: list
     elements: str
     default: []
+  repository:
+    description:
+      - Registry repository to tag the image as, without tag, for example V(iad.ocir.io/mytenancy/oci-mlflow) or
+        V(127.0.0.1:5443/mytenancy/oci-mlflow). The image is tagged O(repository):<tag> for O(tag) and each of
+        O(additional_tags), in addition to the O(name) tags.
+      - With O(push=true), these are the tags pushed. With O(state=absent), they are removed too.
+      - On OCI Container Registry the form is C(<registry host>/<tenancy namespace>/<repository name>); see
+        M(oracle.mlflow.ocir_login) for the registry host and the login.
+    type: str
+  push:
+    description:
+      - Push the image to its registry after building or tagging it, one push per tag. The tags pushed are
+        O(repository):<tag>, or O(name):<tag> when O(repository) is not set. That repository must start with a registry
+        host (V(iad.ocir.io/...), V(registry.example.com:5000/...), V(localhost/...); V(docker.io/...) for Docker Hub).
+      - The push runs in the Docker engine, with the login the Docker SDK finds for that registry host in the Docker
+        client configuration of the user running the module on the managed node (C($DOCKER_CONFIG/config.json), default
+        C(~/.docker/config.json), including credential helpers), as written by M(oracle.mlflow.ocir_login) or
+        C(docker login). Log in first; a missing or refused login fails with a message naming the registry host.
+      - Reports a change only when the registry received something new, that is when a layer was uploaded (or mounted
+        from another repository) or a tag now points to another manifest than before the push.
+      - Only with O(state=present).
+    type: bool
+    default: false
   state:
     description:
       - V(present) builds (or re-tags) the image so that every requested tag points to an image with the current build hash.
@@ -121,9 +156,12 @@ options:
 notes:
   - Images previously tagged with the requested tags are left in place when a new build moves the tags (as C(docker build)
     does); prune them with M(community.docker.docker_prune).
-  - Pushing the image to a registry is not part of this module yet.
+  - Plain HTTP registries are used only where the Docker engine allows them (by default on 127.0.0.0/8; otherwise the
+    engine's C(insecure-registries) setting).
 seealso:
+  - module: oracle.mlflow.ocir_login
   - module: community.docker.docker_image_build
+  - module: community.docker.docker_image_push
   - module: community.docker.docker_prune
 """
 
@@ -146,6 +184,28 @@ EXAMPLES = r"""
 - name: Show what was done
   ansible.builtin.debug:
     msg: "{{ mlflow_image.image_id }}: {{ mlflow_image.actions }}"
+
+- name: Log in to OCI Container Registry in Ashburn with the host's instance principal
+  oracle.mlflow.ocir_login:
+    region: us-ashburn-1
+    auth_type: instance_principal
+
+- name: Build, tag for OCIR and push every tag (changed only when the registry received something new)
+  oracle.mlflow.image:
+    name: oci-mlflow
+    tag: latest
+    additional_tags:
+      - "3.17.2"
+    repository: iad.ocir.io/mytenancy/oci-mlflow
+    push: true
+    build:
+      path: /opt/oci-mlflow/build
+      network: host
+  register: mlflow_image
+
+- name: Show the pushed digest (servers can run iad.ocir.io/mytenancy/oci-mlflow@<digest>)
+  ansible.builtin.debug:
+    msg: "{{ mlflow_image.push.repository }}@{{ mlflow_image.push.digest }} (pushed: {{ mlflow_image.push.pushed_tags }})"
 
 - name: Rebuild from scratch with a fresh base image
   oracle.mlflow.image:
@@ -184,11 +244,13 @@ image_id:
   type: str
   sample: sha256:2c4b1fcd0c47a3e6e4b0e6e3d1cfa1b0a7f1e4d6a2d3f0b9c8e7d6c5b4a39281
 tags:
-  description: Full references handled, main tag first.
+  description:
+    - Full references handled, main tag first, then the O(repository) tags when O(repository) is set.
   returned: always
   type: list
   elements: str
-  sample: ["oci-mlflow:latest", "oci-mlflow:3.17.2"]
+  sample: ["oci-mlflow:latest", "oci-mlflow:3.17.2", "iad.ocir.io/mytenancy/oci-mlflow:latest",
+           "iad.ocir.io/mytenancy/oci-mlflow:3.17.2"]
 build_hash:
   description:
     - Build hash of the context and build options (value of the C(org.oracle.mlflow.build-hash) label).
@@ -201,7 +263,8 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: ["built oci-mlflow:latest", "tagged oci-mlflow:3.17.2"]
+  sample: ["built oci-mlflow:latest", "tagged oci-mlflow:3.17.2", "tagged iad.ocir.io/mytenancy/oci-mlflow:latest",
+           "pushed iad.ocir.io/mytenancy/oci-mlflow:latest"]
 build_log:
   description:
     - The last 50 lines of the build output, when a build ran (also on failure); empty otherwise.
@@ -210,12 +273,35 @@ build_log:
   type: list
   elements: str
   sample: ["Step 3/3 : LABEL stage=final", " ---> Running in 1c2d3e4f5a6b", "Successfully built 2c4b1fcd0c47"]
+push:
+  description: What the push did, or would do in check mode.
+  returned: when O(push=true) and O(state=present)
+  type: dict
+  contains:
+    repository:
+      description: The repository pushed to (O(repository), or O(name) when it is not set).
+      type: str
+      sample: iad.ocir.io/mytenancy/oci-mlflow
+    digest:
+      description:
+        - Manifest digest of the pushed image in the registry; pull it as RV(push.repository)@RV(push.digest).
+        - In check mode, the registry's digest when it is up to date, otherwise V(null) (known only after a push).
+      type: str
+      sample: sha256:756d8c33a8d830309ee56ffcf2ac62dfab517333ef7a7b2fc7b075f7a4740d0e
+    pushed_tags:
+      description:
+        - Tags for which the registry received something new (layers, or the tag moved to this image), or would in
+          check mode. Empty when the registry was already up to date.
+      type: list
+      elements: str
+      sample: ["latest", "3.17.2"]
 """
 
 import collections
 import hashlib
 import json
 import os
+import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
@@ -231,9 +317,12 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._docker_client impor
 )
 
 try:
+    from docker.auth import load_config
     from docker.utils.build import exclude_paths, match_tag
+    from docker.utils.config import DOCKER_CONFIG_FILENAME, config_path_from_environment, find_config_file, home_dir
 except ImportError:  # reported by get_docker_client(); the hash needs the SDK's context rules
-    exclude_paths = match_tag = None
+    exclude_paths = match_tag = load_config = find_config_file = config_path_from_environment = home_dir = None
+    DOCKER_CONFIG_FILENAME = None
 
 
 HASH_LABEL = 'org.oracle.mlflow.build-hash'
@@ -244,12 +333,35 @@ MSG_TAIL_LINES = 20
 _CHUNK = 1024 * 1024
 
 
+# What registries and the engine say when a login is missing, wrong or lacks rights, and when the
+# registry cannot be reached (engine messages: "unauthorized: authentication required",
+# "denied: requested access to the resource is denied", 'Get "http://h/v2/": dial tcp ...: connection refused').
+_AUTH_ERROR = re.compile(r'unauthorized|denied|authentication required|no basic auth credentials|forbidden',
+                         re.IGNORECASE)
+_UNREACHABLE_ERROR = re.compile(r'dial tcp|connection refused|no such host|i/o timeout|network is unreachable|'
+                                r'no route to host|connection reset|tls: |x509: |server gave HTTP response',
+                                re.IGNORECASE)
+
+
 class BuildError(Exception):
     """A build that the engine rejected or that failed in a step."""
 
     def __init__(self, message, log_tail):
         super().__init__(message)
         self.log_tail = log_tail
+
+
+class RegistryError(Exception):
+    """The engine could not query or push to a registry. ``kind``: auth, unreachable or other."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        if _AUTH_ERROR.search(message):
+            self.kind = 'auth'
+        elif _UNREACHABLE_ERROR.search(message):
+            self.kind = 'unreachable'
+        else:
+            self.kind = 'other'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,10 +434,9 @@ def compute_build_hash(context, dockerfile, args, labels, target):
 
 
 class ImageBuilder:
-    """Engine operations on images: inspect, find by build hash, build, tag, remove.
+    """Engine operations on images: inspect, find by build hash, build, tag, push, remove.
 
-    Kept free of Ansible specifics (apart from raising on errors) so that publishing
-    (``push`` to a registry) can be added as one more method next to ``build`` and ``tag``.
+    Kept free of Ansible specifics: errors are raised (BuildError, RegistryError, docker SDK errors).
     """
 
     def __init__(self, client):
@@ -408,10 +519,97 @@ class ImageBuilder:
     def remove(self, ref, force=False):
         self.client.remove_image(ref, force=force)
 
+    # -- registries (the engine talks to them, with the login the SDK sends along) -------------------
+
+    def repo_digests(self, image_id, repository):
+        """Manifest digests the engine recorded for the image in ``repository`` (after a push or pull)."""
+        wanted = familiar_name(repository)
+        digests = set()
+        for entry in self.client.inspect_image(image_id).get('RepoDigests') or []:
+            name, _sep, digest = entry.partition('@')
+            if familiar_name(name) == wanted:
+                digests.add(digest)
+        return digests
+
+    def remote_digest(self, ref):
+        """Digest of the manifest ``ref`` points to in its registry, or None when the tag is unknown there."""
+        try:
+            descriptor = self.client.inspect_distribution(ref)['Descriptor']
+        except APIError as exc:
+            message = format_docker_error(exc)
+            if exc.status_code == 404 or re.search(r'manifest unknown|name unknown|not found', message, re.I):
+                return None
+            raise RegistryError(message.strip()) from None
+        except DockerException as exc:
+            raise RegistryError(str(exc)) from None
+        return descriptor['digest']
+
+    def push(self, ref):
+        """Push ``ref``; return ``{'digest', 'layers_pushed', 'layers_present'}`` or raise RegistryError.
+
+        A layer counts as pushed when the engine uploaded it ("Pushed") or the registry mounted it from
+        another repository ("Mounted from ..."); "Layer already exists" means it was there.
+        """
+        repository, tag = split_ref(ref)
+        pushed, present = set(), set()
+        digest = None
+        try:
+            for chunk in self.client.push(repository, tag=tag, stream=True, decode=True):
+                if 'error' in chunk or 'errorDetail' in chunk:
+                    raise RegistryError(((chunk.get('errorDetail') or {}).get('message') or chunk.get('error')).strip())
+                status = chunk.get('status') or ''
+                if status == 'Pushed' or status.startswith('Mounted from'):
+                    pushed.add(chunk.get('id'))
+                elif status == 'Layer already exists':
+                    present.add(chunk.get('id'))
+                aux = chunk.get('aux') or {}
+                if aux.get('Digest'):
+                    digest = aux['Digest']
+                elif not digest:  # older engines: "<tag>: digest: sha256:... size: N"
+                    match = re.search(r'digest: (sha256:[0-9a-f]{64})', status)
+                    digest = match.group(1) if match else None
+        except APIError as exc:
+            raise RegistryError(format_docker_error(exc).strip()) from None
+        except DockerException as exc:
+            raise RegistryError(str(exc)) from None
+        if digest is None:
+            raise RegistryError('the engine did not report the digest of the pushed manifest')
+        return {'digest': digest, 'layers_pushed': len(pushed), 'layers_present': len(present)}
+
+    def stored_login(self, registry):
+        """``(has a login for registry, docker config file)``, as the SDK resolves it for a push."""
+        config_file = find_config_file()
+        if config_file is None:  # where a login would be written
+            return False, config_path_from_environment() or os.path.join(home_dir(), DOCKER_CONFIG_FILENAME)
+        try:
+            found = load_config(config_file).resolve_authconfig(registry) is not None
+        except Exception:  # noqa: BLE001 - an unreadable config or a failing credential helper: no usable login
+            found = False
+        return found, config_file
+
 
 def split_ref(ref):
     repository, _sep, tag = ref.rpartition(':')
     return repository, tag
+
+
+def registry_host(repository):
+    """The registry host a repository names explicitly (``iad.ocir.io``, ``127.0.0.1:5443``, ``localhost``), else None."""
+    first, sep, _rest = repository.partition('/')
+    if sep and ('.' in first or ':' in first or first == 'localhost'):
+        return first
+    return None
+
+
+def familiar_name(repository):
+    """``docker.io/library/x`` -> ``x``, ``docker.io/u/x`` -> ``u/x`` (how the engine lists Docker Hub names)."""
+    for prefix in ('docker.io/', 'index.docker.io/'):
+        if repository.startswith(prefix):
+            repository = repository[len(prefix):]
+            if repository.startswith('library/') and repository.count('/') == 1:
+                repository = repository[len('library/'):]
+            break
+    return repository
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,7 +623,24 @@ class ImageManager:
         params = module.params
         self.check_mode = module.check_mode
         self.force = params['force']
-        self.refs = self._refs(params['name'], params['tag'], params['additional_tags'])
+        tags = [params['tag']] + list(params['additional_tags'])
+        self.refs = self._refs('name', params['name'], tags)
+        self.push = params['push'] and params['state'] == 'present'
+        self.push_repository = params['repository'] or params['name']
+        self.push_refs = []
+        if params['repository']:
+            self.push_refs = self._refs('repository', params['repository'], tags)
+            self.refs.extend(ref for ref in self.push_refs if ref not in self.refs)
+        elif self.push:
+            self.push_refs = list(self.refs)
+        if self.push and not registry_host(self.push_repository):
+            example = 'iad.ocir.io/<namespace>/%s' % self.push_repository.rpartition('/')[2]
+            if params['repository']:
+                module.fail_json(msg='push=true needs a registry host in repository (got %r), for example %s; use '
+                                     'docker.io/... for Docker Hub.' % (self.push_repository, example))
+            module.fail_json(msg='push=true needs a registry host: set repository, for example %s (name %r has '
+                                 'none; use docker.io/... for Docker Hub).' % (example, self.push_repository))
+        self.push_result = None
         self.actions = []
         self.build_log = []
         self.build_hash = None
@@ -434,11 +649,12 @@ class ImageManager:
         self.after = {}
         self.builder = None
 
-    def _refs(self, name, tag, additional_tags):
+    def _refs(self, option, name, tags):
         if '@' in name or ':' in name.rpartition('/')[2]:
-            self.module.fail_json(msg='name must not contain a tag or digest (got %r); use tag and additional_tags.' % name)
+            self.module.fail_json(msg='%s must not contain a tag or digest (got %r); use tag and additional_tags.'
+                                      % (option, name))
         refs = []
-        for one in [tag] + list(additional_tags):
+        for one in tags:
             ref = '%s:%s' % (name, one)
             if not match_tag(ref):
                 self.module.fail_json(msg='Invalid image reference %r: the name must be lowercase and tags may contain '
@@ -498,11 +714,11 @@ class ImageManager:
                 self._retag(source_id, current)
             else:
                 self._build(inputs, current)
-        # Publishing goes here: for each ref (or a `repository` rename of it), ImageBuilder.push()
-        # with `changed` taken from the layers the registry did not have.
         labels = {'build_hash': self.build_hash}
         self.after = dict((ref, dict(labels, id=self.image_id) if self.image_id else dict(labels))
                           for ref in self.refs)
+        if self.push:
+            self._push()
 
     def _find_by_hash(self):
         try:
@@ -545,6 +761,78 @@ class ImageManager:
             except DockerException as exc:
                 self.fail('Built %s but cannot tag it as %s: %s' % (self.image_id, ref, format_docker_error(exc)))
 
+    # -- push (state=present) ------------------------------------------------------------------
+
+    def _push(self):
+        """Push every push ref; `changed` from evidence: layers uploaded, or the tag moved.
+
+        Check mode compares the registry's digest of each tag with the digests the engine recorded
+        for the local image in that repository (RepoDigests); see the check_mode attribute docs.
+        """
+        self.push_result = dict(repository=self.push_repository, digest=None, pushed_tags=[])
+        if self.check_mode:
+            self._check_push()
+            return
+        for ref in self.push_refs:
+            try:
+                before = self.builder.remote_digest(ref)
+            except RegistryError as exc:
+                if exc.kind != 'auth':
+                    self._registry_failure('push', ref, exc)
+                # Some registries refuse to describe a repository that does not exist yet; the push
+                # decides (and fails the same way if the login really is missing).
+                before = '(unknown)'
+            try:
+                pushed = self.builder.push(ref)
+            except RegistryError as exc:
+                self._registry_failure('push', ref, exc)
+            if self.push_result['digest'] is None:
+                self.push_result['digest'] = pushed['digest']
+            if pushed['layers_pushed'] or before != pushed['digest']:
+                self._pushed(ref)
+
+    def _check_push(self):
+        local = set()
+        if self.image_id:  # None when a build would run first: nothing to compare, every tag is pushed
+            try:
+                local = self.builder.repo_digests(self.image_id, self.push_repository)
+            except DockerException as exc:
+                self.fail('Cannot inspect %s: %s' % (self.image_id, format_docker_error(exc)))
+        for ref in self.push_refs:
+            try:
+                remote = self.builder.remote_digest(ref)  # also proves the login and the registry's address
+            except RegistryError as exc:
+                self._registry_failure('check', ref, exc)
+            if remote is not None and remote in local:
+                self.push_result['digest'] = remote
+            else:
+                self._pushed(ref)
+
+    def _pushed(self, ref):
+        self.push_result['pushed_tags'].append(split_ref(ref)[1])
+        self.actions.append('pushed %s' % ref)
+
+    def _registry_failure(self, step, ref, exc):
+        host = registry_host(ref)
+        doing = 'pushing %s' % ref if step == 'push' else 'looking up %s in its registry' % ref
+        opening = doing[0].upper() + doing[1:]  # the same words at the start of a sentence
+        if exc.kind == 'auth':
+            has_login, config_file = self.builder.stored_login(host)
+            if has_login:
+                why = ('the login stored for %s in %s was refused (expired token, wrong user or namespace, or no '
+                       'push rights on the repository)' % (host, config_file))
+                todo = 'Log in again with oracle.mlflow.ocir_login (registry: %s)' % host
+            else:
+                why = 'there is no login for %s in %s' % (host, config_file)
+                todo = 'Log in first with oracle.mlflow.ocir_login (registry: %s)' % host
+            self.fail('%s was refused by the registry %s (%s): %s. %s, or with docker login %s for a registry '
+                      'other than OCIR.' % (opening, host, exc, why, todo, host))
+        if exc.kind == 'unreachable':
+            self.fail('Cannot reach the registry %s (%s failed: %s). Check the registry host in %s and that the Docker '
+                      'engine (docker_host) can reach it.'
+                      % (host, doing, exc, 'repository' if self.module.params['repository'] else 'name'))
+        self.fail('%s failed: %s' % (opening, exc))
+
     # -- state=absent --------------------------------------------------------------------------
 
     def absent(self):
@@ -578,6 +866,8 @@ class ImageManager:
             actions=list(self.actions),
             build_log=list(self.build_log),
         )
+        if self.push_result is not None:
+            result['push'] = dict(self.push_result, pushed_tags=list(self.push_result['pushed_tags']))
         if self.module._diff:
             result['diff'] = dict(before=self.before, after=self.after)
         return result
@@ -595,6 +885,8 @@ def main():
         additional_tags=dict(type='list', elements='str', default=[]),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         force=dict(type='bool', default=False),
+        repository=dict(type='str'),
+        push=dict(type='bool', default=False),
         build=dict(
             type='dict',
             options=dict(
