@@ -39,15 +39,17 @@ class PlaybookRun:
 
 @pytest.fixture(scope="session")
 def run_playbook(image_base):
-    def run(playbook: str, extra_vars: dict | None = None, check: bool = False) -> PlaybookRun:
+    def run(playbook: str, extra_vars: dict | None = None, check: bool = False, *,
+            inventory: str = "inventories/local", env: dict | None = None) -> PlaybookRun:
         variables = {"mlflow_image_base": image_base, **(extra_vars or {})}
-        cmd = [str(VENV_BIN / "ansible-playbook"), f"playbooks/{playbook}", "-i", "inventories/local",
+        cmd = [str(VENV_BIN / "ansible-playbook"), f"playbooks/{playbook}", "-i", inventory,
                "-e", json.dumps(variables)]
         if check:
             cmd.append("--check")
-        env = {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "ANSIBLE_NOCOLOR": "1",
-               "ANSIBLE_FORCE_COLOR": "0"}
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        base = env if env is not None else os.environ
+        run_env = {**base, "PATH": f"{VENV_BIN}:{base['PATH']}", "ANSIBLE_NOCOLOR": "1",
+                   "ANSIBLE_FORCE_COLOR": "0"}
+        proc = subprocess.run(cmd, cwd=ROOT, env=run_env, capture_output=True, text=True)
         return PlaybookRun(proc.returncode, proc.stdout + proc.stderr)
 
     return run
