@@ -67,13 +67,14 @@ def test_push_then_pull_with_an_instance_principal(run_playbook, clean_oci_emula
     # 1. Build and push with the operator's API key; the namespace is discovered.
     # A label of this run's own makes an image id nobody else uses (the layers come from the cache),
     # so deleting it below cannot touch another deployment, and the server really has to pull it.
-    build = run_playbook("deploy.yml", {**shared, "mlflow_image_push": True,
-                                        "mlflow_image_name": "oci-mlflow-e2e-ocir",
-                                        "mlflow_image_labels": {"org.oracle.mlflow.e2e-run": uuid.uuid4().hex},
-                                        "mlflow_image_registry_auth_type": "api_key"},
-                         inventory=inventory(tmp_path / "build.yml", builders=True, servers=False),
-                         env=operator_env)
+    build_vars = {**shared, "mlflow_image_push": True, "mlflow_image_name": "oci-mlflow-e2e-ocir",
+                  "mlflow_image_labels": {"org.oracle.mlflow.e2e-run": uuid.uuid4().hex},
+                  "mlflow_image_registry_auth_type": "api_key"}
+    build_inventory = inventory(tmp_path / "build.yml", builders=True, servers=False)
+    build = run_playbook("deploy.yml", build_vars, inventory=build_inventory, env=operator_env)
     assert build.returncode == 0, build.output[-4000:]
+    rebuild = run_playbook("deploy.yml", build_vars, inventory=build_inventory, env=operator_env)
+    assert rebuild.returncode == 0 and rebuild.changed == 0, rebuild.output[-4000:]
     assert sorted(ocir_registry.tags(repository)) == ["3.17.2", "latest"]
     pushed_id = docker("image", "inspect", "-f", "{{.Id}}", ref).stdout.strip()
     signers = {(e["path"], e["principal"]["type"]) for e in emu.requests}
