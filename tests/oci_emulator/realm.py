@@ -32,6 +32,9 @@ COMPARTMENT = f"ocid1.compartment.{_REALM}..aaaaaaaaemulatorcompartment"
 INSTANCE = f"ocid1.instance.{_REALM}.{REGION_KEY.lower()}.aaaaaaaaemulatorinstance"
 RESOURCE = f"ocid1.datasciencenotebooksession.{_REALM}.{REGION_KEY.lower()}.aaaaaaaaemulatorresource"
 NAMESPACE = "emulatorns"
+# Vault OCIDs carry an extra component before the unique id, as real ones do
+# (ocid1.vault.oc1.iad.<...>.<unique>); secrets are "ocid1.vaultsecret.<realm>.<region key>.<unique>".
+VAULT = f"ocid1.vault.{_REALM}.{REGION_KEY.lower()}.emulatorvault.aaaaaaaaemulatorvault"
 
 # Where requests arrive from when they do not come through the CONNECT tunnel.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")

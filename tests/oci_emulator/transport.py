@@ -15,6 +15,7 @@ realm is refused with 403 and logged, so a real cloud endpoint fails closed inst
 from __future__ import annotations
 
 import io
+import socket
 import ssl
 import sys
 import threading
@@ -71,6 +72,13 @@ class EmulatorServer(ThreadingHTTPServer):
     @property
     def port(self) -> int:
         return self.server_address[1]
+
+    def get_request(self):
+        # Headers and body leave in separate writes: without TCP_NODELAY, Nagle's algorithm and the
+        # client's delayed ACK stall every kept-alive response by ~40 ms.
+        connection, address = super().get_request()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
 
     def handle_error(self, request, client_address) -> None:
         # A client that rejects our certificate or drops its connection is expected, not a bug.

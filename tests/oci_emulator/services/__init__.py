@@ -5,9 +5,9 @@ and listing it in CLOUD_SERVICES."""
 from __future__ import annotations
 
 from ..routing import Route
-from . import auth, control, identity, metadata, object_storage, ocir
+from . import auth, control, identity, metadata, object_storage, ocir, vault
 
-CLOUD_SERVICES = (metadata, auth, identity, object_storage, ocir)
+CLOUD_SERVICES = (metadata, auth, identity, object_storage, ocir, vault)
 
 
 def all_routes() -> list[Route]:

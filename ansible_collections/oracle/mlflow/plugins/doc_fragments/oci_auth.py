@@ -52,3 +52,58 @@ notes:
   - Environment variables are read on the managed node, from the module's environment (set them with C(environment:) on the
     task or play when needed).
 """
+
+    # The same options for lookup plugins, which read them with get_option: the environment fallbacks as
+    # env entries, listed last-wins as Ansible reads them (so the first name of each module fallback wins).
+    LOOKUP = r"""
+options:
+  auth_type:
+    description:
+      - How the lookup authenticates to OCI, on the controller.
+      - V(api_key) signs with the API key of a profile of the OCI config file (O(config_file), O(config_profile)).
+      - V(security_token) uses a session profile made by C(oci session authenticate).
+      - V(instance_principal) uses the identity of the OCI compute instance the controller runs on.
+      - V(resource_principal) uses the resource principal OCI services give their workloads (E(OCI_RESOURCE_PRINCIPAL_VERSION)
+        and the other E(OCI_RESOURCE_PRINCIPAL_*) variables).
+      - When both E(OCI_CLI_AUTH) and E(OCI_ANSIBLE_AUTH_TYPE) are set, E(OCI_CLI_AUTH) wins, as for the modules.
+    type: str
+    choices: [api_key, instance_principal, resource_principal, security_token]
+    default: api_key
+    env:
+      - name: OCI_ANSIBLE_AUTH_TYPE
+      - name: OCI_CLI_AUTH
+  config_file:
+    description:
+      - OCI config file, for O(auth_type=api_key) and O(auth_type=security_token). Key paths in it may start with C(~).
+      - When both E(OCI_CLI_CONFIG_FILE) and E(OCI_CONFIG_FILE) are set, E(OCI_CLI_CONFIG_FILE) wins.
+    type: path
+    default: ~/.oci/config
+    env:
+      - name: OCI_CONFIG_FILE
+      - name: OCI_CLI_CONFIG_FILE
+  config_profile:
+    description:
+      - Profile (section) of O(config_file) to use.
+      - When both E(OCI_CLI_PROFILE) and E(OCI_CONFIG_PROFILE) are set, E(OCI_CLI_PROFILE) wins.
+    type: str
+    default: DEFAULT
+    env:
+      - name: OCI_CONFIG_PROFILE
+      - name: OCI_CLI_PROFILE
+  region:
+    description:
+      - OCI region, as an identifier (V(us-ashburn-1)) or a region key (V(iad), any case).
+      - When not set, the region of the principal (the C(region) of the config profile, the instance's region, or
+        E(OCI_RESOURCE_PRINCIPAL_REGION)). When both E(OCI_CLI_REGION) and E(OCI_REGION) are set, E(OCI_CLI_REGION) wins.
+      - A region the installed OCI SDK does not know is an error, unless it is declared in E(OCI_REGION_METADATA) or
+        C(~/.oci/regions-config.json).
+    type: str
+    env:
+      - name: OCI_REGION
+      - name: OCI_CLI_REGION
+requirements:
+  - the OCI SDK for Python (C(oci)) 2.100 or newer on the controller
+notes:
+  - Lookups run on the controller, with the controller's environment and OCI identity; C(module_defaults) do not apply to
+    them.
+"""

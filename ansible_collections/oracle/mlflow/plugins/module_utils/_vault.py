@@ -1,0 +1,352 @@
+# Copyright (c) 2026 oracle.mlflow contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""OCI Vault secrets for the oracle.mlflow plugins: read a secret bundle by OCID or by name and vault,
+select a version, decode it, and classify failures. Shared by the ``vault_secret`` lookup (controller)
+and the ``vault_secret_info`` module (managed node).
+
+Private to this collection (underscore prefix): no compatibility promise outside it.
+
+Failure kinds (``VaultSecretError.kind``):
+
+``invalid``
+    the request is malformed (an OCID that is not a secret's, two version selectors...); found before any call.
+``missing``
+    OCI answered 404 ``NotAuthorizedOrNotFound``. OCI gives this same answer when the secret (or the selected
+    version) does not exist **and** when no IAM policy lets the principal read it, on purpose, so a caller cannot
+    probe for secrets it may not see. Nothing the caller can ask tells the two apart, so both are ``missing``;
+    the message names both causes.
+``denied``
+    refusals that can only be about the caller: 401 ``NotAuthenticated`` (the signature or token is not accepted:
+    API key not uploaded, wrong fingerprint, expired session, clock skew) and 403 (``NotAuthorized`` and the
+    other 403 codes).
+``format``
+    the secret was read but its content is not what was asked for (not base64, not UTF-8 text, not JSON).
+``error``
+    anything else: unreachable endpoint, timeouts, 5xx, unexpected answers.
+
+Secret values never appear in messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+from collections import namedtuple
+
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import (
+    HAS_OCI_SDK,
+    OciAuthError,
+    describe_request_error,
+    get_oci_config_and_signer,
+    resolve_region,
+)
+
+if HAS_OCI_SDK:
+    import oci
+
+
+STAGES = ('CURRENT', 'PENDING', 'LATEST', 'PREVIOUS', 'DEPRECATED')
+ON_FAILURE_CHOICES = ('error', 'warn', 'skip')
+SECRET_OCID_FORMAT = 'ocid1.vaultsecret.<realm>.<region>.<unique id>'
+VAULT_OCID_FORMAT = 'ocid1.vault.<realm>.<region>.<unique id>'
+DEFAULT_TIMEOUT = 30
+RETRY_ATTEMPTS = 3
+RETRY_ENABLED_ENV = 'OCI_SDK_DEFAULT_RETRY_ENABLED'
+
+# ocid1.<resource type>.<realm>.<region>[.<future use>].<unique id>, lower case.
+_OCID = re.compile(r'^ocid1\.(?P<type>[a-z0-9]+)\.(?P<realm>[a-z0-9]+)\.(?P<region>[a-z0-9-]*)'
+                   r'(?:\.(?P<future>[a-z0-9]+))?\.(?P<unique>[a-z0-9]+)$')
+
+SecretRef = namedtuple('SecretRef', ['secret_id', 'name', 'vault_id'])
+SecretRef.__doc__ = """A secret by OCID (``secret_id``), or by ``name`` in the vault ``vault_id``."""
+
+
+class VaultSecretError(Exception):
+    """Reading a secret failed; ``kind`` is one of invalid, missing, denied, format, error (see the module doc)."""
+
+    def __init__(self, kind, message):
+        super(VaultSecretError, self).__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs (pure)
+
+
+def parse_ocid(value):
+    """The parts of an OCID (dict: type, realm, region, future, unique), or None when it is not one."""
+    match = _OCID.match(value or '')
+    return match.groupdict() if match else None
+
+
+def _check_ocid(value, resource_type, option, expected):
+    text = value.strip() if isinstance(value, str) else value
+    if not isinstance(text, str) or not text:
+        raise VaultSecretError('invalid', '%s is empty: expected an OCID %s.' % (option, expected))
+    if not text.startswith('ocid1.'):
+        # Not echoed: a value that is not an OCID might be a secret pasted in the wrong place.
+        raise VaultSecretError('invalid', "%s is not an OCID (it does not start with 'ocid1.'): expected %s."
+                               % (option, expected))
+    parts = parse_ocid(text)
+    if parts is None:
+        raise VaultSecretError('invalid', "%s '%s' is not a well-formed OCID: expected %s (lower-case letters and "
+                               "digits, no spaces)." % (option, text, expected))
+    if parts['type'] != resource_type:
+        hint = ''
+        if parts['type'] == 'vault' and resource_type == 'vaultsecret':
+            hint = ' To read a secret by name, give its name and the vault OCID as vault_id.'
+        raise VaultSecretError('invalid', "%s '%s' is the OCID of a %s, not of a %s: expected %s.%s"
+                               % (option, text, parts['type'], 'secret' if resource_type == 'vaultsecret' else
+                                  resource_type, expected, hint))
+    if not parts['region']:
+        raise VaultSecretError('invalid', "%s '%s' has no region component: expected %s." % (option, text, expected))
+    return text
+
+
+def check_secret_ocid(value, option='secret_id'):
+    """The secret OCID, stripped; raises ``VaultSecretError('invalid')`` unless it is a well-formed one."""
+    return _check_ocid(value, 'vaultsecret', option, SECRET_OCID_FORMAT)
+
+
+def check_vault_ocid(value, option='vault_id'):
+    """The vault OCID, stripped; raises ``VaultSecretError('invalid')`` unless it is a well-formed one."""
+    return _check_ocid(value, 'vault', option, VAULT_OCID_FORMAT)
+
+
+def is_ocid_reference(term):
+    """Whether a lookup term names a secret by OCID (it starts with ``ocid1.``) rather than by name."""
+    return isinstance(term, str) and term.strip().startswith('ocid1.')
+
+
+def secret_reference(secret_id=None, name=None, vault_id=None, option='secret_id'):
+    """A validated ``SecretRef``: an OCID alone, or a name with a vault OCID."""
+    if secret_id is not None and name is not None:
+        raise VaultSecretError('invalid', 'Give either a secret OCID or a secret name (with vault_id), not both.')
+    if secret_id is not None:
+        return SecretRef(check_secret_ocid(secret_id, option), None, None)
+    if name is None or not str(name).strip():
+        raise VaultSecretError('invalid', 'No secret given: a secret OCID, or a secret name with vault_id.')
+    if vault_id is None:
+        raise VaultSecretError('invalid', "The secret '%s' is given by name: vault_id (the OCID of its vault) is "
+                               "required as well, since names are unique only within a vault." % name)
+    return SecretRef(None, str(name).strip(), check_vault_ocid(vault_id))
+
+
+def describe(ref):
+    """``secret ocid1.vaultsecret...`` or ``secret 'name' in vault ocid1.vault...``, for messages."""
+    if ref.secret_id:
+        return 'secret %s' % ref.secret_id
+    return "secret '%s' in vault %s" % (ref.name, ref.vault_id)
+
+
+def version_selector(stage=None, version_number=None, version_name=None):
+    """SDK keyword arguments selecting one version (at most one selector; none means CURRENT)."""
+    given = [name for name, value in (('stage', stage), ('version_number', version_number),
+                                      ('version_name', version_name)) if value is not None]
+    if len(given) > 1:
+        raise VaultSecretError('invalid', 'Select the version with one of stage, version_number and version_name, '
+                               'not %s.' % ' and '.join(given))
+    if stage is not None:
+        wanted = str(stage).strip().upper()
+        if wanted not in STAGES:
+            raise VaultSecretError('invalid', "Unknown stage '%s': use one of %s." % (stage, ', '.join(STAGES)))
+        return {'stage': wanted}
+    if version_number is not None:
+        try:
+            number = int(version_number)
+        except (TypeError, ValueError):
+            number = 0
+        if isinstance(version_number, bool) or number < 1 or str(number) != str(version_number).strip():
+            raise VaultSecretError('invalid', "version_number must be a positive integer, not '%s'." % version_number)
+        return {'version_number': number}
+    if version_name is not None:
+        if not str(version_name).strip():
+            raise VaultSecretError('invalid', 'version_name is empty.')
+        return {'secret_version_name': str(version_name)}
+    return {}
+
+
+def describe_selector(selector):
+    """``stage PREVIOUS``, ``version 3``, ``version named 'v3'``, or ``the CURRENT version``."""
+    if 'stage' in selector:
+        return 'stage %s' % selector['stage']
+    if 'version_number' in selector:
+        return 'version %s' % selector['version_number']
+    if 'secret_version_name' in selector:
+        return "version named '%s'" % selector['secret_version_name']
+    return 'the CURRENT version'
+
+
+# ---------------------------------------------------------------------------------------------
+# Content (pure)
+
+
+def decode_content(content_type, content, decode=True, parse_json=False):
+    """The secret value from a bundle's content: the base64 text as is (``decode=False``), the decoded
+    UTF-8 text, or (``parse_json``) the JSON value it holds. Raises ``VaultSecretError('format')``."""
+    if parse_json and not decode:
+        raise VaultSecretError('invalid', 'parse_json needs decode=true (JSON is parsed from the decoded text).')
+    if content_type != 'BASE64':
+        raise VaultSecretError('format', "The secret bundle's content type is %s; only BASE64 is supported."
+                               % content_type)
+    if content is None:
+        raise VaultSecretError('format', 'The secret bundle has no content.')
+    if not decode:
+        return content
+    try:
+        raw = base64.b64decode(content, validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        raise VaultSecretError('format', 'The secret bundle content is not valid base64.') from None
+    try:
+        text = raw.decode('utf-8')
+    except UnicodeDecodeError:
+        raise VaultSecretError('format', 'The secret is not UTF-8 text (%d bytes of binary data): set decode=false to '
+                               'get its base64 encoding instead.' % len(raw)) from None
+    if not parse_json:
+        return text
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        # JSONDecodeError's msg/lineno/colno carry no part of the document.
+        where = ' (%s at line %s column %s)' % (exc.msg, exc.lineno, exc.colno) if hasattr(exc, 'msg') else ''
+        raise VaultSecretError('format', 'The secret is not JSON%s; set parse_json=false to get the text.'
+                               % where) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Failures
+
+
+def _region_hint(ref, region):
+    """A sentence when the OCID's region is not the region the request went to (a common 404), else ''."""
+    ocid = ref.secret_id or ref.vault_id
+    parts = parse_ocid(ocid) if ocid else None
+    if not parts or not region:
+        return ''
+    try:
+        named = resolve_region(parts['region']).identifier
+    except OciAuthError:
+        return ''
+    if named == region:
+        return ''
+    return (" The OCID names region %s but the request went to %s: set the region option (or OCI_CLI_REGION) to %s."
+            % (named, region, named))
+
+
+def classify_service_error(status, code, message, ref, selector=None, region=None, request_id=None):
+    """The ``VaultSecretError`` for an error answer of the Secrets service."""
+    what = describe(ref)
+    version = describe_selector(selector or {})
+    answer = '%s %s' % (status, code)
+    if message:
+        answer += ': %s' % ' '.join(str(message).split())
+    if request_id:
+        answer += ' (opc-request-id %s)' % request_id
+    if status == 404:
+        version_part = '' if not selector else ', or it has no %s' % version
+        return VaultSecretError('missing', (
+            "OCI cannot find %s%s, or this principal may not read it: OCI answers both with 404 "
+            "NotAuthorizedOrNotFound [%s]. Check the %s, and that an IAM policy lets the principal read it, for "
+            "example 'allow dynamic-group <group> to read secret-bundles in compartment <compartment>'.%s"
+            % (what, version_part, answer, 'OCID' if ref.secret_id else 'name and vault_id', _region_hint(ref, region))))
+    if status == 401:
+        return VaultSecretError('denied', (
+            "OCI did not accept the credentials reading %s [%s]: check the API key (uploaded to the user, same "
+            "fingerprint), the session or principal token, and the clock of this host." % (what, answer)))
+    if status == 403:
+        return VaultSecretError('denied', 'OCI denied reading %s [%s].' % (what, answer))
+    return VaultSecretError('error', 'Reading %s (%s) failed [%s].' % (what, version, answer))
+
+
+def failure_action(error, on_missing='error', on_denied='error'):
+    """What to do about a ``VaultSecretError``: ``error``, ``warn`` or ``skip``. Only ``missing`` and
+    ``denied`` failures follow ``on_missing`` / ``on_denied``; every other failure is an error."""
+    if error.kind == 'missing':
+        return on_missing
+    if error.kind == 'denied':
+        return on_denied
+    return 'error'
+
+
+def _time(value):
+    return value.isoformat() if value is not None else None
+
+
+def bundle_result(bundle, value):
+    """The documented result fields of a secret bundle, with the value under ``secret``."""
+    return dict(
+        secret=value,
+        secret_id=bundle.secret_id,
+        version_number=bundle.version_number,
+        version_name=bundle.version_name,
+        stages=list(bundle.stages or []),
+        time_created=_time(bundle.time_created),
+        time_of_expiry=_time(bundle.time_of_expiry),
+        time_of_deletion=_time(bundle.time_of_deletion),
+        metadata=bundle.metadata,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def retry_strategy(timeout):
+    """A short, bounded retry (throttling, 5xx, connection errors): the SDK's default retries for up to 10
+    minutes. ``OCI_SDK_DEFAULT_RETRY_ENABLED=false`` turns retries off, as it does for the SDK's default."""
+    if os.environ.get(RETRY_ENABLED_ENV, '').strip().lower() == 'false':
+        return oci.retry.NoneRetryStrategy()
+    return oci.retry.RetryStrategyBuilder(
+        max_attempts=RETRY_ATTEMPTS, total_elapsed_time_seconds=max(2 * timeout, 10),
+        retry_max_wait_between_calls_seconds=5).get_retry_strategy()
+
+
+class VaultSecretReader(object):
+    """Reads secret bundles with the OCI authentication options in ``params`` (see ``_oci_auth``) and
+    ``params['timeout']``. The principal and client are made on first use, once."""
+
+    def __init__(self, params):
+        self.params = params
+        self.timeout = params.get('timeout') or DEFAULT_TIMEOUT
+        self._client = None
+        self.region = None
+
+    def client(self):
+        """The Secrets client; raises ``OciAuthError`` when the principal cannot be set up."""
+        if self._client is None:
+            config, signer = get_oci_config_and_signer(self.params)
+            self.region = config.get('region')
+            self._client = oci.secrets.SecretsClient(
+                config, signer=signer, timeout=(min(10, self.timeout), self.timeout),
+                retry_strategy=retry_strategy(self.timeout))
+        return self._client
+
+    def fetch(self, ref, selector=None):
+        """The ``oci.secrets.models.SecretBundle``; raises ``VaultSecretError`` (or ``OciAuthError``)."""
+        selector = selector or {}
+        client = self.client()
+        try:
+            if ref.secret_id:
+                return client.get_secret_bundle(ref.secret_id, **selector).data
+            return client.get_secret_bundle_by_name(secret_name=ref.name, vault_id=ref.vault_id, **selector).data
+        except oci.exceptions.ServiceError as exc:
+            raise classify_service_error(exc.status, exc.code, exc.message, ref, selector, self.region,
+                                         getattr(exc, 'request_id', None)) from None
+        except OSError as exc:
+            # Connection, proxy, TLS and timeout errors: the SDK's own (oci.exceptions.RequestException,
+            # ConnectTimeout) and its vendored requests' exceptions are all IOError subclasses.
+            raise VaultSecretError('error', 'Cannot reach the OCI Secrets service at %s reading %s: %s'
+                                   % (client.base_client.get_endpoint(), describe(ref),
+                                      describe_request_error(exc))) from None
+
+    def read(self, ref, selector=None, decode=True, parse_json=False):
+        """``bundle_result`` of the selected version, its content decoded as asked."""
+        bundle = self.fetch(ref, selector)
+        content = bundle.secret_bundle_content
+        value = decode_content(getattr(content, 'content_type', None), getattr(content, 'content', None),
+                               decode=decode, parse_json=parse_json)
+        return bundle_result(bundle, value)
