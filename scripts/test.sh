@@ -5,6 +5,7 @@
 # the molecule scenario, ansible-test sanity and ansible-lint. `scripts/test.sh lint` runs the last two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"  # the project venv, also when called without make
 export ANSIBLE_NOCOLOR=1 PY_COLORS=0
 
 phase() { printf '\n===== %s =====\n' "$*"; }

@@ -61,11 +61,9 @@ INVALID = [
      "MLFLOW_BACKEND_STORE_URI"),
     ("secret-malformed", {"BACKEND_PROVIDER": "mysql", "DB_SECRET_OCID": "ocid1.secret.oc1..x"},
      "DB_SECRET_OCID"),
-    ("secret-not-yet", {"BACKEND_PROVIDER": "mysql", "DB_SECRET_OCID": GOOD_SECRET},
-     "DB_SECRET_OCID"),
-    ("secret-no-region-not-yet", {"BACKEND_PROVIDER": "mysql",
-                                  "DB_SECRET_OCID": "ocid1.vaultsecret.oc1..abc123"},
-     "DB_SECRET_OCID"),
+    ("db-wait-negative", {**PARTS, "MLFLOW_DB_WAIT_SECONDS": "-1"}, "MLFLOW_DB_WAIT_SECONDS"),
+    ("db-wait-words", {**PARTS, "MLFLOW_DB_WAIT_SECONDS": "1m"}, "MLFLOW_DB_WAIT_SECONDS"),
+    ("db-wait-huge", {**PARTS, "MLFLOW_DB_WAIT_SECONDS": "3601"}, "MLFLOW_DB_WAIT_SECONDS"),
     ("parts-no-user", {**PARTS, "DBUSERNAME": None}, "DBUSERNAME"),
     ("parts-no-password", {**PARTS, "DBPASSWORD": None}, "DBPASSWORD"),
     ("parts-no-host", {**PARTS, "DBHOST": None}, "DBHOST"),
@@ -173,9 +171,14 @@ def test_no_source_lists_the_three_ways(base_env):
         assert name in info.value.message
 
 
-def test_vault_and_oci_say_not_yet(base_env):
-    with pytest.raises(ConfigError, match="not supported by this image yet"):
-        load_config({**base_env, "BACKEND_PROVIDER": "mysql", "DB_SECRET_OCID": GOOD_SECRET})
+def test_vault_secret_is_read_at_serve_time_not_by_load_config(base_env):
+    config = load_config({**base_env, "BACKEND_PROVIDER": "mysql", "DB_SECRET_OCID": GOOD_SECRET})
+    assert config.db_secret_ocid == GOOD_SECRET
+    assert config.backend_uri == f"vault:{GOOD_SECRET}"
+    assert config.mysql is None
+
+
+def test_oci_artifacts_say_not_yet(base_env):
     with pytest.raises(ConfigError, match="oci:// artifact stores are not supported"):
         load_config({**base_env, "MLFLOW_ARTIFACTS_DESTINATION": "oci://b@ns/p"})
 

@@ -1,5 +1,8 @@
 #!/usr/bin/env python
-"""Turn the image's env contract into an `mlflow server` command (stdlib only).
+"""Turn the image's env contract into an `mlflow server` command.
+
+Stdlib only, except where a feature needs the image's packages: the `oci` SDK (DB_SECRET_OCID) and
+mysql-connector (the database wait) are imported inside the functions that use them.
 
 Usage: mlflow-launcher [serve|healthcheck|print-command] [extra mlflow server args]
 
@@ -9,6 +12,9 @@ the backend URI travels to MLflow in the MLFLOW_BACKEND_STORE_URI env var, which
 Every configuration error is one line on stderr and exit code 2, naming the variable to fix.
 """
 
+import base64
+import binascii
+import configparser
 import dataclasses
 import ipaddress
 import json
@@ -16,6 +22,7 @@ import os
 import re
 import shlex
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,6 +33,10 @@ DEFAULT_DATA_DIR = "/mlflow"
 MAX_WORKERS = 64  # each worker is ~250 MiB; more than this is a typo, not a plan
 HEALTH_TIMEOUT = 4
 PROG = "mlflow-launcher"
+DEFAULT_DB_WAIT = 60             # MLFLOW_DB_WAIT_SECONDS
+MAX_DB_WAIT = 3600
+OCI_TIMEOUT = (10, 30)           # connect, read seconds for the Vault call
+ROOT_OCI_DIR = "/root/.oci"      # where the upstream guide mounts the API key config
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
@@ -41,6 +52,7 @@ CONSUMED_VARS = (
     "MLFLOW_GUNICORN_OPTS", "MLFLOW_UVICORN_OPTS",
     "MLFLOW_DEFAULT_ARTIFACT_ROOT", "MLFLOW_ARTIFACTS_DESTINATION",
     "DBUSERNAME", "DBPASSWORD", "DBHOST", "DBPORT", "DBNAME", "DB_SECRET_OCID",
+    "MLFLOW_DB_WAIT_SECONDS",
 )
 
 # Options the launcher owns: passing them as extra args would bypass validation, put a
@@ -93,6 +105,29 @@ class Config:
     sqlite_file: str | None = None
     warnings: tuple = ()
     mlflow_bin: str = DEFAULT_MLFLOW_BIN
+    iam_type: str = "api_key"
+    db_secret_ocid: str | None = None  # backend_uri is resolved from Vault at serve time
+    mysql: "MysqlTarget | None" = dataclasses.field(default=None, repr=False)  # for the wait
+    db_wait: int = DEFAULT_DB_WAIT
+
+
+@dataclasses.dataclass(frozen=True)
+class MysqlTarget:
+    """What the database wait connects with; `source` is the variable the credentials came from."""
+    user: str
+    password: str = dataclasses.field(repr=False)
+    host: str
+    port: int
+    database: str
+    source: str
+
+    @property
+    def uri(self):
+        # Credentials are URL-encoded: 'p@ss:w/rd' would otherwise break the URI.
+        user = urllib.parse.quote(self.user, safe="")
+        password = urllib.parse.quote(self.password, safe="")
+        netloc_host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"mysql+mysqlconnector://{user}:{password}@{netloc_host}:{self.port}/{self.database}"
 
 
 # ---------------------------------------------------------------- small helpers
@@ -233,13 +268,6 @@ def _server_opts(environ):
 
 # ---------------------------------------------------------------- backend store
 
-def _mysql_uri_from_vault(secret_ocid, iam_type):
-    """Resolve DB_SECRET_OCID into a MySQL URI. Replace this function to add Vault support."""
-    raise ConfigError("DB_SECRET_OCID", "reading MySQL credentials from OCI Vault is not "
-                      "supported by this image yet; set MLFLOW_BACKEND_STORE_URI or DBUSERNAME, "
-                      "DBPASSWORD, DBHOST instead")
-
-
 def _check_mysql_uri(uri):
     name = "MLFLOW_BACKEND_STORE_URI"
     shown = redact_uri(uri)
@@ -263,7 +291,7 @@ def _check_mysql_uri(uri):
     return uri
 
 
-def _mysql_uri_from_parts(environ):
+def _mysql_target_from_parts(environ):
     missing = [name for name in DB_PART_VARS if _get(environ, name, strip=False) is None]
     if missing:
         raise ConfigError(missing[0], f"{', '.join(missing)} must be set when MySQL is configured "
@@ -273,11 +301,21 @@ def _mysql_uri_from_parts(environ):
     database = _get(environ, "DBNAME") or "mlflow"
     if not DBNAME_RE.match(database):
         raise ConfigError("DBNAME", f"{database!r}: use letters, digits, '_', '$' or '-' (max 64)")
-    # Credentials are URL-encoded: 'p@ss:w/rd' would otherwise break the URI.
-    user = urllib.parse.quote(environ["DBUSERNAME"], safe="")
-    password = urllib.parse.quote(environ["DBPASSWORD"], safe="")
-    netloc_host = f"[{host}]" if ":" in host else host
-    return f"mysql+mysqlconnector://{user}:{password}@{netloc_host}:{port}/{database}"
+    return MysqlTarget(environ["DBUSERNAME"], environ["DBPASSWORD"], host, port, database, "DBHOST")
+
+
+def _target_from_uri(uri):
+    """The connection parts of a checked mysql+mysqlconnector URI (None if it has no host)."""
+    parts = urllib.parse.urlsplit(uri)
+    try:
+        port = parts.port or 3306
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return MysqlTarget(urllib.parse.unquote(parts.username or ""),
+                       urllib.parse.unquote(parts.password or ""), parts.hostname, port,
+                       urllib.parse.unquote(parts.path.lstrip("/")) or "", "MLFLOW_BACKEND_STORE_URI")
 
 
 def _mysql_backend(environ, iam_type):
@@ -295,14 +333,17 @@ def _mysql_backend(environ, iam_type):
                           "MLFLOW_BACKEND_STORE_URI, or DB_SECRET_OCID, or DBUSERNAME, "
                           "DBPASSWORD and DBHOST (optional DBPORT, DBNAME)")
     if chosen[0] == "MLFLOW_BACKEND_STORE_URI":
-        return _check_mysql_uri(_get(environ, "MLFLOW_BACKEND_STORE_URI"))
+        uri = _check_mysql_uri(_get(environ, "MLFLOW_BACKEND_STORE_URI"))
+        return uri, _target_from_uri(uri), None
     if chosen[0] == "DB_SECRET_OCID":
         ocid = _get(environ, "DB_SECRET_OCID")
         if not SECRET_OCID_RE.match(ocid):
             raise ConfigError("DB_SECRET_OCID", f"{ocid!r} is not a Vault secret OCID "
                               "(ocid1.vaultsecret.<realm>.<region>.<unique id>)")
-        return _mysql_uri_from_vault(ocid, iam_type)
-    return _mysql_uri_from_parts(environ)
+        # Read at serve time (resolve_backend): load_config touches neither disk nor network.
+        return f"vault:{ocid}", None, ocid
+    target = _mysql_target_from_parts(environ)
+    return target.uri, target, None
 
 
 def _sqlite_backend(environ, data_dir):
@@ -319,6 +360,265 @@ def _sqlite_backend(environ, data_dir):
         raise ConfigError(name, f"{redact_uri(uri)}: with BACKEND_PROVIDER=sqlite use an absolute "
                                 "sqlite file, e.g. sqlite:////mlflow/mlflow.db (four slashes)")
     return uri, path, name
+
+
+# ---------------------------------------------------------------- OCI Vault (DB_SECRET_OCID)
+
+# The exact keys oracle-ads MySQLDBSecretKeeper writes and accepts (it raises on any other key).
+ADS_REQUIRED_KEYS = ("user_name", "password", "host")
+ADS_OPTIONAL_KEYS = ("port", "database")
+VAULT = "DB_SECRET_OCID"
+
+
+def _vault_error(message):
+    return ConfigError(VAULT, message)
+
+
+def _oci_config_dir(environ):
+    """$HOME/.oci (the image user's), else /root/.oci (the upstream guide's mount) if readable."""
+    home = environ.get("HOME") or os.path.expanduser("~")
+    tried = []
+    for directory in (os.path.join(home, ".oci"), ROOT_OCI_DIR):
+        config = os.path.join(directory, "config")
+        if directory in tried:
+            continue
+        tried.append(directory)
+        if os.path.exists(config):
+            if not _readable(config):
+                raise _vault_error(f"OCIFS_IAM_TYPE=api_key: {config} is not readable by uid "
+                                   f"{os.getuid()}; on the host, make the mounted .oci directory "
+                                   "readable by that uid")
+            return directory
+    root_note = "" if os.getuid() == 0 else \
+        f" ({ROOT_OCI_DIR}, the upstream guide's mount, is readable only by root)"
+    raise _vault_error(f"OCIFS_IAM_TYPE=api_key needs an OCI config: mount a directory with "
+                       f"config and key at {tried[0]} (read-only){root_note}, or use "
+                       "instance_principal / resource_principal")
+
+
+def _expand_home(path, oci_dir):
+    """`~` in the config means the home the .oci directory lives in (/root for /root/.oci)."""
+    if path == "~" or path.startswith("~/"):
+        return os.path.dirname(oci_dir) + path[1:]
+    return path
+
+
+def load_api_key_config(environ, profile="DEFAULT"):
+    """The SDK config dict of ~/.oci/config [DEFAULT], with key_file resolved inside the container."""
+    oci_dir = _oci_config_dir(environ)
+    path = os.path.join(oci_dir, "config")
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
+        raise _vault_error(f"cannot read the OCI config {path}: {exc}") from None
+    if profile != "DEFAULT" and not parser.has_section(profile) or \
+            profile == "DEFAULT" and not parser.defaults():
+        raise _vault_error(f"the OCI config {path} has no [{profile}] profile")
+    values = dict(parser.defaults()) if profile == "DEFAULT" else dict(parser[profile])
+    missing = [k for k in ("user", "fingerprint", "tenancy", "region", "key_file") if not values.get(k)]
+    if missing:
+        raise _vault_error(f"the OCI config {path} [{profile}] lacks {', '.join(missing)}")
+    key_file = values["key_file"]
+    resolved = _expand_home(key_file, oci_dir)
+    if not os.path.isfile(resolved):
+        if os.path.isabs(key_file):
+            raise _vault_error(f"the OCI config {path} has key_file={key_file}, a host path that "
+                               "does not exist in the container; write key_file=~/.oci/<key file> "
+                               "and mount the key in the same directory as the config")
+        raise _vault_error(f"the OCI config {path}: key_file {key_file} ({resolved}) does not exist")
+    if not _readable(resolved):
+        raise _vault_error(f"the OCI config {path}: key_file {resolved} is not readable by uid "
+                           f"{os.getuid()}")
+    values["key_file"] = resolved
+    return values
+
+
+def _oci_client_args(iam_type, environ):
+    """(config, signer) for the OCIFS_IAM_TYPE identity."""
+    import oci  # noqa: PLC0415 - only the Vault path needs the SDK
+    if iam_type == "api_key":
+        config = load_api_key_config(environ)
+        try:
+            oci.config.validate_config(config)
+        except oci.exceptions.InvalidConfig as exc:
+            raise _vault_error(f"the OCI config is invalid: {exc}") from None
+        return config, None
+    try:
+        if iam_type == "instance_principal":
+            signer = oci.auth.signers.InstancePrincipalsSecurityTokenSigner()
+        else:
+            signer = oci.auth.signers.get_resource_principals_signer()
+    except Exception as exc:  # noqa: BLE001 - the SDK raises many kinds here; report one line
+        detail = " ".join(str(exc).split())[:300]
+        raise _vault_error(f"cannot get {iam_type} credentials (OCIFS_IAM_TYPE): "
+                           f"{type(exc).__name__}: {detail}") from None
+    return {"region": signer.region}, signer
+
+
+def read_secret_bundle(secret_ocid, iam_type, environ):
+    """The decoded bytes of the secret's CURRENT version, read with the OCIFS_IAM_TYPE identity."""
+    try:
+        import oci  # noqa: PLC0415
+    except ImportError:
+        raise _vault_error("this image has no oci SDK; set MLFLOW_BACKEND_STORE_URI or "
+                           "DBUSERNAME, DBPASSWORD, DBHOST instead") from None
+    config, signer = _oci_client_args(iam_type, environ)
+    retry = oci.retry.RetryStrategyBuilder(
+        max_attempts_check=True, max_attempts=3, total_elapsed_time_check=True,
+        total_elapsed_time_seconds=30, retry_max_wait_between_calls_seconds=5,
+        retry_base_sleep_time_seconds=1, service_error_check=True).get_retry_strategy()
+    kwargs = {"signer": signer} if signer is not None else {}
+    try:
+        client = oci.secrets.SecretsClient(config, retry_strategy=retry, timeout=OCI_TIMEOUT,
+                                           **kwargs)
+    except Exception as exc:  # noqa: BLE001 - a bad key or region; report one line
+        detail = " ".join(str(exc).split())[:300]
+        raise _vault_error(f"cannot set up the OCI client with OCIFS_IAM_TYPE={iam_type}: "
+                           f"{type(exc).__name__}: {detail}") from None
+    try:
+        bundle = client.get_secret_bundle(secret_ocid, stage="CURRENT").data
+    except oci.exceptions.ServiceError as exc:
+        if exc.status == 404:
+            raise _vault_error(f"{secret_ocid}: secret not found or not authorized (OCI 404 "
+                               f"{exc.code}): check the OCID and that a policy lets the {iam_type} "
+                               "principal read secret-bundles in its compartment") from None
+        if exc.status in (401, 403):
+            raise _vault_error(f"{secret_ocid}: OCI refused the {iam_type} credentials ({exc.status} "
+                               f"{exc.code}); check OCIFS_IAM_TYPE and the key/principal") from None
+        raise _vault_error(f"{secret_ocid}: OCI answered {exc.status} {exc.code}: "
+                           f"{' '.join(str(exc.message).split())[:200]}") from None
+    except (oci.exceptions.RequestException, oci.exceptions.ConnectTimeout, OSError) as exc:
+        detail = " ".join(str(exc).split())[:300]
+        raise _vault_error(f"{secret_ocid}: OCI Vault is unreachable from the container "
+                           f"(region {config.get('region')}): {type(exc).__name__}: {detail}") from None
+    content = getattr(bundle, "secret_bundle_content", None)
+    if getattr(content, "content_type", None) != "BASE64" or content.content is None:
+        raise _vault_error(f"{secret_ocid}: the secret bundle has no BASE64 content")
+    try:
+        return base64.b64decode(content.content, validate=True)
+    except (binascii.Error, ValueError):
+        raise _vault_error(f"{secret_ocid}: the secret bundle content is not base64") from None
+
+
+def parse_ads_secret(data, secret_ocid="the secret"):
+    """A MysqlTarget from the oracle-ads MySQLDBSecretKeeper JSON (exact keys, like ADS)."""
+    expected = (f"{secret_ocid}: not the expected JSON (oracle-ads MySQLDBSecretKeeper: "
+                f"{', '.join(ADS_REQUIRED_KEYS + ADS_OPTIONAL_KEYS)})")
+    try:
+        values = json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+    except (UnicodeDecodeError, ValueError):
+        raise _vault_error(f"{expected}: the content is not JSON") from None
+    if not isinstance(values, dict):
+        raise _vault_error(f"{expected}: the content is a JSON {type(values).__name__}, "
+                           "not an object")
+    extra = sorted(k for k in values if k not in ADS_REQUIRED_KEYS + ADS_OPTIONAL_KEYS)
+    if extra:
+        raise _vault_error(f"{expected}: unexpected key {', '.join(map(repr, extra))}")
+    for key in ADS_REQUIRED_KEYS:
+        if key not in values:
+            raise _vault_error(f"{expected}: missing key {key!r}")
+        if not isinstance(values[key], str) or not values[key]:
+            raise _vault_error(f"{expected}: {key!r} must be a non-empty string")
+    port = values.get("port")
+    port = "3306" if port is None or port == "" else port
+    if isinstance(port, bool) or not re.fullmatch(r"[0-9]{1,5}", str(port)) \
+            or not 1 <= int(port) <= 65535:
+        raise _vault_error(f"{expected}: 'port' {port!r} is not a port number")
+    database = values.get("database") or "mlflow"
+    if not isinstance(database, str) or not DBNAME_RE.match(database):
+        raise _vault_error(f"{expected}: 'database' {database!r}: use letters, digits, '_', '$' "
+                           "or '-' (max 64)")
+    host = values["host"].strip()
+    try:
+        _check_host(VAULT, host)
+    except ConfigError as exc:
+        raise _vault_error(f"{expected}: 'host' {exc.message}") from None
+    return MysqlTarget(values["user_name"], values["password"], host, int(port), database, VAULT)
+
+
+def resolve_backend(config, read=read_secret_bundle, environ=None):
+    """Config with the Vault secret turned into the backend URI (unchanged without DB_SECRET_OCID)."""
+    if config.db_secret_ocid is None:
+        return config
+    environ = os.environ if environ is None else environ
+    target = parse_ads_secret(read(config.db_secret_ocid, config.iam_type, environ),
+                              config.db_secret_ocid)
+    child_env = dict(config.child_env, MLFLOW_BACKEND_STORE_URI=target.uri)
+    return dataclasses.replace(config, backend_uri=target.uri, child_env=child_env, mysql=target)
+
+
+# ---------------------------------------------------------------- database wait
+
+# mysql-connector / MySQL error numbers.
+CANNOT_CONNECT = {2002, 2003, 2005, 2006, 2013, 2055}  # socket, host, unknown host, gone, lost
+ACCESS_DENIED = {1044, 1045, 1698}   # db access denied, access denied, no password (socket auth)
+UNKNOWN_DATABASE = {1049}
+
+
+def classify_db_error(exc):
+    """'unreachable', 'access_denied', 'unknown_database' or 'other' for a connector error."""
+    errno = getattr(exc, "errno", None)
+    if errno in CANNOT_CONNECT or isinstance(exc, (TimeoutError, ConnectionError)):
+        return "unreachable"
+    if errno in ACCESS_DENIED:
+        return "access_denied"
+    if errno in UNKNOWN_DATABASE:
+        return "unknown_database"
+    return "other"
+
+
+def _mysql_connect(target, timeout):
+    import mysql.connector  # noqa: PLC0415 - only BACKEND_PROVIDER=mysql needs it
+    connection = mysql.connector.connect(
+        user=target.user, password=target.password, host=target.host, port=target.port,
+        database=target.database, connection_timeout=max(1, int(timeout)), use_pure=True)
+    connection.close()
+
+
+def _netloc(target):
+    return f"[{target.host}]:{target.port}" if ":" in target.host else f"{target.host}:{target.port}"
+
+
+def wait_for_database(target, seconds, connect=_mysql_connect, clock=time.monotonic,
+                      sleep=time.sleep):
+    """Connect until it works or `seconds` pass, retrying only while the server cannot be reached;
+    then fail with one line that tells unreachable, access denied and unknown database apart."""
+    deadline = clock() + seconds
+    delay, attempts = 1.0, 0
+    while True:
+        attempts += 1
+        try:
+            connect(target, max(1.0, min(5.0, deadline - clock())))
+            return attempts
+        except Exception as exc:  # noqa: BLE001 - classified below; anything else is reported
+            kind = classify_db_error(exc)
+            error = exc
+        if kind != "unreachable" or clock() + delay > deadline:
+            break
+        sleep(delay)
+        delay = min(delay * 2, 5.0)
+    source = target.source
+    if kind == "unreachable":
+        raise ConfigError(source, f"database unreachable: cannot connect to {_netloc(target)} "
+                                  f"within {seconds} s ({attempts} attempts; MLFLOW_DB_WAIT_SECONDS)")
+    if kind == "access_denied" and getattr(error, "errno", None) == 1044:
+        # MySQL answers 1044 for a database the user has no grant on, whether it exists or not.
+        raise ConfigError(source, f"database access denied for '{target.user}'@'{target.host}' "
+                                  f"to database {target.database!r}: grant the user access to it "
+                                  "(or fix the database name: MySQL hides unknown ones from users "
+                                  "without rights on them)")
+    if kind == "access_denied":
+        raise ConfigError(source, f"database access denied for '{target.user}'@'{target.host}' "
+                                  f"(database {target.database!r}): check the user, its password and "
+                                  "its grants")
+    if kind == "unknown_database":
+        raise ConfigError(source, f"unknown database {target.database!r} on {_netloc(target)}: "
+                                  f"create it (CHARACTER SET utf8mb4) or fix the database name")
+    detail = " ".join(str(error).replace(target.password, "***").split())[:300] \
+        if target.password else " ".join(str(error).split())[:300]
+    raise ConfigError(source, f"cannot use the database on {_netloc(target)}: {detail}")
 
 
 # ---------------------------------------------------------------- artifacts
@@ -429,9 +729,10 @@ def load_config(environ):
     if iam_type not in IAM_TYPES:
         raise ConfigError("OCIFS_IAM_TYPE", f"{iam_type!r}: use one of {', '.join(IAM_TYPES)}")
     provider = (_get(environ, "BACKEND_PROVIDER") or "sqlite").lower()
-    sqlite_file, dirs = None, []
+    sqlite_file, dirs, mysql, secret_ocid = None, [], None, None
+    db_wait = _int(environ, "MLFLOW_DB_WAIT_SECONDS", DEFAULT_DB_WAIT, 0, MAX_DB_WAIT)
     if provider == "mysql":
-        backend_uri = _mysql_backend(environ, iam_type)
+        backend_uri, mysql, secret_ocid = _mysql_backend(environ, iam_type)
     elif provider == "sqlite":
         backend_uri, sqlite_file, variable = _sqlite_backend(environ, data_dir)
         dirs.append((variable, os.path.dirname(sqlite_file)))
@@ -450,6 +751,7 @@ def load_config(environ):
         local_dirs=tuple(dirs + artifact_dirs), sqlite_file=sqlite_file,
         warnings=tuple(warnings + artifact_warnings),
         mlflow_bin=_get(environ, "MLFLOW_LAUNCHER_MLFLOW_BIN") or DEFAULT_MLFLOW_BIN,
+        iam_type=iam_type, db_secret_ocid=secret_ocid, mysql=mysql, db_wait=db_wait,
     )
 
 
@@ -562,6 +864,9 @@ def print_command(config, extra_args, process_env):
 
 def serve(config, extra_args):
     prepare_dirs(config)
+    config = resolve_backend(config)
+    if config.mysql is not None and config.db_wait > 0:
+        wait_for_database(config.mysql, config.db_wait)
     argv, env = build_command(config, extra_args)
     _print_warnings(config)
     print(log_line(config), file=sys.stderr, flush=True)

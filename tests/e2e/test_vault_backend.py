@@ -1,0 +1,231 @@
+"""MySQL credentials from OCI Vault (DB_SECRET_OCID): the image reads an oracle-ads format secret
+from the OCI emulator with its OCIFS_IAM_TYPE identity, waits for MariaDB, and serves.
+
+The password has URL-special characters and must show nowhere: not in `docker inspect`, not in the
+processes' arguments, not in the logs. Failures stop the container with one line each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from e2e_support import docker, inspect, process_args, wait_healthy
+from oci_emulator import realm
+
+pytestmark = pytest.mark.e2e
+
+IMAGE = "oci-mlflow:latest"
+PASSWORD = "p@ss:w/rd%#?&1"
+ENCODED = "p%40ss%3Aw%2Frd%25%23%3F%261"
+IMAGE_UID = 10001
+# What a container on the host network needs to reach the emulator (see tests/oci_emulator/README).
+PASSED_VARS = ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE",
+               "SSL_CERT_FILE", "OCI_REGION_METADATA", "OCI_SDK_DEFAULT_RETRY_ENABLED",
+               "OCI_METADATA_BASE_URL")
+
+
+def sql(statement: str) -> str:
+    """SQL as MariaDB's root over the unix socket (statement on stdin, never in argv)."""
+    return subprocess.run(["mariadb", "--batch", "--skip-column-names"], input=statement,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def ads_secret(user: str, password: str, port: str = "3306", database: str | None = None) -> str:
+    """The JSON oracle-ads MySQLDBSecretKeeper stores (the emulator base64-encodes it)."""
+    return json.dumps({"user_name": user, "password": password, "host": "127.0.0.1", "port": port,
+                       "database": database})
+
+
+@pytest.fixture()
+def database():
+    name = f"mlflow_vault_{uuid.uuid4().hex[:8]}"
+    sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4;"
+        f"CREATE OR REPLACE USER '{name}'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}';"
+        f"GRANT ALL ON {name}.* TO '{name}'@'127.0.0.1';")
+    yield name
+    sql(f"DROP DATABASE IF EXISTS {name}; DROP USER IF EXISTS '{name}'@'127.0.0.1';")
+
+
+@pytest.fixture()
+def container_files(clean_oci_emulator, tmp_path):
+    """An env file with the emulator's variables, and a copy of its ~/.oci readable by the image's
+    uid (the emulator's keys are 0600 and owned by the test runner)."""
+    emu = clean_oci_emulator
+    env_file = tmp_path / "emulator.env"
+    env_file.write_text("".join(f"{k}={emu.env[k]}\n" for k in PASSED_VARS if k in emu.env))
+    oci_dir = tmp_path / "oci"
+    shutil.copytree(emu.credentials.state_dir / "home" / ".oci", oci_dir,
+                    ignore=shutil.ignore_patterns("sessions"))
+    for path in [oci_dir, *oci_dir.rglob("*")]:
+        os.chown(path, IMAGE_UID, IMAGE_UID)
+    # Resource principal v2.2: the RPST and its session key as files, as OCI services provide them.
+    rp_dir = tmp_path / "resource-principal"
+    rp_dir.mkdir()
+    rp_env = dict(emu.resource_principal_env)
+    for name in ("OCI_RESOURCE_PRINCIPAL_RPST", "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM"):
+        copy = rp_dir / os.path.basename(rp_env[name])
+        shutil.copy(rp_env[name], copy)
+        rp_env[name] = f"/run/resource-principal/{copy.name}"
+    for path in [rp_dir, *rp_dir.iterdir()]:
+        os.chown(path, IMAGE_UID, IMAGE_UID)
+    ca = emu.env["REQUESTS_CA_BUNDLE"]
+    return {"env_file": str(env_file), "oci_dir": str(oci_dir), "ca": ca, "rp_dir": str(rp_dir),
+            "rp_env": rp_env}
+
+
+def run_args(files: dict, name: str, iam_type: str, secret_id: str, port: int, *extra: str) -> list[str]:
+    args = ["--name", name, "--network", "host", "--env-file", files["env_file"],
+            "-v", f"{files['ca']}:{files['ca']}:ro",
+            "-e", "MLFLOW_HOST=127.0.0.1", "-e", f"MLFLOW_PORT={port}", "-e", "MLFLOW_WORKERS=1",
+            "-e", "BACKEND_PROVIDER=mysql", "-e", f"DB_SECRET_OCID={secret_id}",
+            "-e", f"OCIFS_IAM_TYPE={iam_type}", *extra]
+    if iam_type == "api_key":
+        args += ["-v", f"{files['oci_dir']}:/home/mlflow/.oci:ro"]
+    if iam_type == "resource_principal":
+        args += ["-v", f"{files['rp_dir']}:/run/resource-principal:ro"]
+        for name, value in files["rp_env"].items():
+            args += ["-e", f"{name}={value}"]
+    return [*args, IMAGE]
+
+
+def run_to_exit(files, name, iam_type, secret_id, *extra, timeout=120):
+    """docker run in the foreground; returns (exit code, non-blank stderr lines, seconds)."""
+    start = time.monotonic()
+    proc = subprocess.run(["docker", "run", "--rm", *run_args(files, name, iam_type, secret_id, 5071, *extra)],
+                          capture_output=True, text=True, timeout=timeout)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    return proc.returncode, lines, time.monotonic() - start
+
+
+def bundle_calls(emu, secret_id: str) -> list[dict]:
+    return [e for e in emu.requests if e["path"] == f"/20190301/secretbundles/{secret_id}"]
+
+
+@pytest.mark.parametrize("iam_type,principal_id", [("api_key", realm.USER),
+                                                   ("instance_principal", realm.INSTANCE),
+                                                   ("resource_principal", realm.RESOURCE)])
+def test_serves_with_credentials_from_vault(clean_oci_emulator, container_files, database,
+                                            iam_type, principal_id):
+    emu = clean_oci_emulator
+    secret_id = emu.state.add_secret(f"mlflow-db-{database}", ads_secret(database, PASSWORD, database=database))
+    name, port = f"oci-mlflow-e2e-vault-{iam_type.replace('_', '-')}", 5070
+    docker("rm", "-f", name, check=False)
+    start = time.monotonic()
+    docker("run", "-d", *run_args(container_files, name, iam_type, secret_id, port))
+    try:
+        try:
+            healthy = wait_healthy(f"http://127.0.0.1:{port}", timeout=120)
+        except TimeoutError:
+            pytest.fail(docker("logs", name, check=False).stderr[-3000:])
+        print(f"\n{iam_type}: docker run -> healthy in {time.monotonic() - start:.1f} s "
+              f"(health poll {healthy:.1f} s)")
+        client = MlflowClient(tracking_uri=f"http://127.0.0.1:{port}")
+        run_id = client.create_run(client.create_experiment("via-vault")).info.run_id
+        client.log_param(run_id, "backend", "vault")
+        client.log_metric(run_id, "acc", 0.5)
+        assert client.get_run(run_id).data.params == {"backend": "vault"}
+        assert sql(f"SELECT run_uuid FROM {database}.runs").split() == [run_id]
+
+        inspected = json.dumps(inspect(name))
+        assert secret_id in inspected  # only the OCID is configuration
+        args, logs = process_args(name), docker("logs", name).stderr
+        for text in (inspected, args, logs):
+            assert PASSWORD not in text and ENCODED not in text
+        assert f"'{database}'@" not in logs
+
+        calls = bundle_calls(emu, secret_id)
+        assert len(calls) == 1, calls
+        assert calls[0]["status"] == 200 and "stage=CURRENT" in calls[0]["query"]
+        assert (calls[0]["principal"]["type"], calls[0]["principal"]["id"]) == (iam_type, principal_id)
+    finally:
+        docker("rm", "-f", name, check=False)
+
+
+def test_wrong_password_stops_with_access_denied(clean_oci_emulator, container_files, database):
+    secret_id = clean_oci_emulator.state.add_secret(
+        f"mlflow-db-bad-{database}", ads_secret(database, "not-the-password", database=database))
+    code, lines, _ = run_to_exit(container_files, "oci-mlflow-e2e-vault-denied", "api_key", secret_id)
+    assert code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(f"mlflow-launcher: error: DB_SECRET_OCID: database access denied for "
+                               f"'{database}'@'127.0.0.1'"), lines
+    assert "not-the-password" not in lines[0]
+
+
+def test_unreachable_database_fails_within_the_wait(clean_oci_emulator, container_files):
+    secret_id = clean_oci_emulator.state.add_secret("mlflow-db-nowhere", ads_secret("u", PASSWORD, port="1"))
+    code, lines, seconds = run_to_exit(container_files, "oci-mlflow-e2e-vault-unreachable", "api_key",
+                                       secret_id, "-e", "MLFLOW_DB_WAIT_SECONDS=4")
+    assert code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith("mlflow-launcher: error: DB_SECRET_OCID: database unreachable: "
+                               "cannot connect to 127.0.0.1:1 within 4 s"), lines
+    print(f"\nunreachable: docker run -> exit in {seconds:.1f} s (MLFLOW_DB_WAIT_SECONDS=4)")
+    assert seconds < 4 + 15, seconds   # the wait bound plus container start
+
+
+def test_host_key_path_in_the_config_is_refused(clean_oci_emulator, container_files):
+    config = os.path.join(container_files["oci_dir"], "config")
+    with open(config, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(config, "w", encoding="utf-8") as handle:
+        handle.write(text.replace("~/.oci/", "/home/jdoe/.oci/"))
+    secret_id = clean_oci_emulator.state.add_secret("mlflow-db-key", ads_secret("u", PASSWORD))
+    code, lines, _ = run_to_exit(container_files, "oci-mlflow-e2e-vault-hostkey", "api_key", secret_id)
+    assert code == 2 and len(lines) == 1, lines
+    assert "DB_SECRET_OCID" in lines[0] and "host path that does not exist in the container" in lines[0]
+    assert "key_file=~/.oci/" in lines[0]
+
+
+def test_unknown_database(clean_oci_emulator, container_files, database):
+    # Granted but never created: MySQL then says "unknown database" (1049). A user without a grant
+    # on the name gets "access denied" (1044) instead, whether the database exists or not.
+    missing = f"{database}_missing"
+    sql(f"GRANT ALL ON {missing}.* TO '{database}'@'127.0.0.1';")
+    secret_id = clean_oci_emulator.state.add_secret(
+        "mlflow-db-nodb", ads_secret(database, PASSWORD, database=missing))
+    code, lines, _ = run_to_exit(container_files, "oci-mlflow-e2e-vault-nodb", "api_key", secret_id)
+    assert code == 2 and len(lines) == 1, lines
+    assert f"DB_SECRET_OCID: unknown database '{missing}' on 127.0.0.1:3306" in lines[0], lines
+
+    secret_id = clean_oci_emulator.state.add_secret(
+        "mlflow-db-nogrant", ads_secret(database, PASSWORD, database="no_grant_db"))
+    code, lines, _ = run_to_exit(container_files, "oci-mlflow-e2e-vault-nogrant", "api_key", secret_id)
+    assert code == 2 and len(lines) == 1, lines
+    assert f"database access denied for '{database}'@'127.0.0.1' to database 'no_grant_db'" in lines[0]
+
+
+def test_missing_or_denied_secret_and_bad_json(clean_oci_emulator, container_files):
+    emu = clean_oci_emulator
+    missing = emu.state.add_secret("throwaway", "x").replace("amaaaaaa", "amaaaaab")
+    code, lines, _ = run_to_exit(container_files, "oci-mlflow-e2e-vault-missing", "api_key", missing)
+    assert code == 2 and len(lines) == 1, lines
+    assert f"DB_SECRET_OCID: {missing}: secret not found or not authorized (OCI 404" in lines[0]
+
+    denied = emu.state.add_secret("denied", ads_secret("u", PASSWORD))
+    emu.state.deny("instance_principal")
+    code, lines, _ = run_to_exit(container_files, "oci-mlflow-e2e-vault-denied-policy",
+                                 "instance_principal", denied)
+    assert code == 2 and len(lines) == 1 and "(OCI 404" in lines[0], lines
+
+    not_json = emu.state.add_secret("plain", f"user=u password={PASSWORD}")
+    code, lines, _ = run_to_exit(container_files, "oci-mlflow-e2e-vault-notjson", "api_key", not_json)
+    assert code == 2 and len(lines) == 1, lines
+    assert "DB_SECRET_OCID" in lines[0] and "not the expected JSON" in lines[0]
+    assert PASSWORD not in lines[0]
+
+
+def test_oci_unreachable(clean_oci_emulator, container_files):
+    secret_id = clean_oci_emulator.state.add_secret("mlflow-db-offline", ads_secret("u", PASSWORD))
+    # The emulator is the only way out (HTTPS_PROXY); a dead proxy is an unreachable OCI.
+    code, lines, seconds = run_to_exit(container_files, "oci-mlflow-e2e-vault-offline", "api_key", secret_id,
+                                       "-e", "HTTPS_PROXY=http://127.0.0.1:9", "-e", "https_proxy=http://127.0.0.1:9")
+    print(f"\nOCI unreachable: docker run -> exit in {seconds:.1f} s")
+    assert code == 2 and len(lines) == 1, lines
+    assert f"DB_SECRET_OCID: {secret_id}: OCI Vault is unreachable from the container" in lines[0], lines
