@@ -112,3 +112,20 @@ def image_name(docker_api):
 def dockerfile_head(image_name, image_base):
     """First lines of a test Dockerfile: the base image and the cleanup label for ``image_name``."""
     return 'FROM %s\nLABEL %s=%s\n' % (image_base, TEST_LABEL, image_name)
+
+
+# -- the OCI emulator, for modules that call OCI -------------------------------------------------------
+
+@pytest.fixture
+def emu(clean_oci_emulator):
+    """The session's OCI emulator, reset for this test."""
+    return clean_oci_emulator
+
+
+@pytest.fixture
+def home(tmp_path, emu):
+    """A fresh HOME whose ~/.oci is the emulator's (the config's key paths start with ~)."""
+    home = tmp_path / 'home'
+    home.mkdir()
+    (home / '.oci').symlink_to(emu.credentials.home / '.oci')
+    return home

@@ -30,20 +30,6 @@ PRINCIPALS = ["api_key", "security_token", "instance_principal", "resource_princ
 # -- fixtures and helpers ----------------------------------------------------------------------------
 
 @pytest.fixture
-def emu(clean_oci_emulator):
-    return clean_oci_emulator
-
-
-@pytest.fixture
-def home(tmp_path, emu):
-    """A fresh HOME whose ~/.oci is the emulator's (the config's key paths start with ~)."""
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / ".oci").symlink_to(emu.credentials.home / ".oci")
-    return home
-
-
-@pytest.fixture
 def env(emu, home):
     """The module's environment: the emulator, this test's HOME, no DOCKER_CONFIG."""
     env = emu.process_env()

@@ -36,20 +36,6 @@ CENSORED = "the output has been hidden due to the fact that 'no_log: true' was s
 # -- fixtures and helpers ----------------------------------------------------------------------------
 
 @pytest.fixture
-def emu(clean_oci_emulator):
-    return clean_oci_emulator
-
-
-@pytest.fixture
-def home(tmp_path, emu):
-    """A fresh HOME whose ~/.oci is the emulator's (the config's key paths start with ~)."""
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / ".oci").symlink_to(emu.credentials.home / ".oci")
-    return home
-
-
-@pytest.fixture
 def env(emu, home):
     env = emu.process_env()
     env["HOME"] = str(home)

@@ -22,6 +22,7 @@ author:
   - oracle.mlflow contributors (!UNKNOWN)
 extends_documentation_fragment:
   - oracle.mlflow.oci_auth.LOOKUP
+  - oracle.mlflow.vault_secret
 options:
   _terms:
     description: Secret OCIDs, or secret names in the vault O(vault_id).
@@ -33,59 +34,6 @@ options:
       - OCID of the vault that holds the secrets given by name, V(ocid1.vault.<realm>.<region>.<unique id>). Terms that
         are OCIDs do not need it.
     type: str
-  stage:
-    description:
-      - Rotation stage of the version to read. When no selector (O(stage), O(version_number), O(version_name)) is given,
-        the V(CURRENT) version is read.
-      - Mutually exclusive with O(version_number) and O(version_name).
-    type: str
-    choices: [CURRENT, PENDING, LATEST, PREVIOUS, DEPRECATED]
-  version_number:
-    description:
-      - Version number of the version to read, for every term. Mutually exclusive with O(stage) and O(version_name).
-    type: int
-  version_name:
-    description:
-      - Name of the version to read, for every term. Mutually exclusive with O(stage) and O(version_number).
-    type: str
-  decode:
-    description:
-      - Return the content base64-decoded, as UTF-8 text. Content that is not UTF-8 text is an error then.
-      - With V(false), the base64 text as OCI stores it (for binary secrets).
-    type: bool
-    default: true
-  parse_json:
-    description:
-      - Parse the decoded text as JSON and return the resulting value (a dictionary for a JSON object). Content that is not
-        JSON is an error, which never shows the content. Requires O(decode=true).
-    type: bool
-    default: false
-  on_missing:
-    description:
-      - What to do when OCI answers 404 C(NotAuthorizedOrNotFound) for a secret or the selected version.
-      - B(OCI gives that same answer when the secret exists but no IAM policy lets the principal read it), so that
-        callers cannot probe for secrets they may not see; no other call tells the two apart. O(on_missing) therefore also
-        covers secrets hidden by a missing policy, and the message names both causes.
-      - V(error) fails; V(warn) warns and leaves the secret out of the result; V(skip) leaves it out silently.
-    type: str
-    choices: [error, warn, skip]
-    default: error
-  on_denied:
-    description:
-      - What to do when OCI refuses a request in a way that can only be about the caller, HTTP 401 C(NotAuthenticated)
-        (signature or token not accepted) or 403. A policy that does not allow the read is answered 404 by OCI, and follows
-        O(on_missing).
-      - V(error) fails; V(warn) warns and leaves the secret out of the result; V(skip) leaves it out silently.
-      - Failing to set up the OCI principal, an unreachable endpoint and content that does not decode always fail.
-    type: str
-    choices: [error, warn, skip]
-    default: error
-  timeout:
-    description:
-      - Seconds to wait for each answer of the Secrets service. Throttling, server errors and connection failures are
-        retried twice, within twice this time.
-    type: int
-    default: 30
 notes:
   - Secrets left out by O(on_missing) or O(on_denied) shorten the result list; with a single term, C(lookup) then returns an
     empty list and C(query) an empty list, which C(default) does not replace (test with C(length), or use C(query)).

@@ -24,6 +24,7 @@ author:
   - oracle.mlflow contributors (!UNKNOWN)
 extends_documentation_fragment:
   - oracle.mlflow.oci_auth
+  - oracle.mlflow.vault_secret
   - oracle.mlflow.attributes
   - oracle.mlflow.attributes.INFO_MODULE
   - oracle.mlflow.attributes.ACTIONGROUP_OCI
@@ -51,67 +52,9 @@ options:
     description:
       - OCID of the vault holding O(secret_name), V(ocid1.vault.<realm>.<region>.<unique id>).
     type: str
-  stage:
-    description:
-      - Rotation stage of the version to read. When no selector (O(stage), O(version_number), O(version_name)) is given,
-        the V(CURRENT) version is read.
-      - V(CURRENT) the version in use; V(PENDING) a version added but not yet current; V(LATEST) the most recently created
-        version; V(PREVIOUS) the version that was current before; V(DEPRECATED) older versions (the first one found).
-      - Mutually exclusive with O(version_number) and O(version_name).
-    type: str
-    choices: [CURRENT, PENDING, LATEST, PREVIOUS, DEPRECATED]
-  version_number:
-    description:
-      - Version number of the version to read (versions are numbered from 1).
-      - Mutually exclusive with O(stage) and O(version_name).
-    type: int
-  version_name:
-    description:
-      - Name of the version to read, for secrets whose versions were given names.
-      - Mutually exclusive with O(stage) and O(version_number).
-    type: str
-  decode:
-    description:
-      - Return the content base64-decoded, as UTF-8 text. Content that is not UTF-8 text is an error then.
-      - With V(false), the base64 text as OCI stores it (for binary secrets).
-    type: bool
-    default: true
-  parse_json:
-    description:
-      - Parse the decoded text as JSON and return the resulting value (a dictionary for a JSON object). Content that is not
-        JSON is an error, which never shows the content. Requires O(decode=true).
-    type: bool
-    default: false
-  on_missing:
-    description:
-      - What to do when OCI answers 404 C(NotAuthorizedOrNotFound) for the secret or the selected version.
-      - B(OCI gives that same answer when the secret exists but no IAM policy lets the principal read it), so that
-        callers cannot probe for secrets they may not see; no other call tells the two apart. O(on_missing) therefore also
-        covers secrets hidden by a missing policy, and the message names both causes.
-      - V(error) fails the task; V(warn) warns and returns RV(found=false) without a secret; V(skip) returns RV(found=false)
-        without a secret, silently.
-    type: str
-    choices: [error, warn, skip]
-    default: error
-  on_denied:
-    description:
-      - What to do when OCI refuses the request in a way that can only be about the caller, HTTP 401 C(NotAuthenticated)
-        (signature or token not accepted - an API key not uploaded, a wrong fingerprint, an expired session, a clock more
-        than 5 minutes off) or 403 (C(NotAuthorized) and the other 403 codes). A policy that does not allow the read is
-        answered 404 by OCI, and follows O(on_missing).
-      - V(error) fails the task; V(warn) warns and returns RV(found=false); V(skip) returns RV(found=false) silently.
-      - Failing to set up the OCI principal (no config file, not on OCI with O(auth_type=instance_principal)), an
-        unreachable endpoint and content that does not decode always fail the task.
-    type: str
-    choices: [error, warn, skip]
-    default: error
-  timeout:
-    description:
-      - Seconds to wait for each answer of the Secrets service. Throttling, server errors and connection failures are
-        retried twice, within twice this time.
-    type: int
-    default: 30
 notes:
+  - With O(on_missing) or O(on_denied) set to V(warn) or V(skip), a secret that could not be read gives RV(found=false) and
+    no secret, and the task does not fail.
   - The principal needs an IAM policy such as C(allow dynamic-group <group> to read secret-bundles in compartment
     <compartment>) (or C(... where target.secret.id = '<secret OCID>') for one secret).
   - Every option is checked before OCI is contacted; a malformed O(secret_id) or O(vault_id) fails with the expected form.

@@ -1,19 +1,23 @@
 """module_utils/_vault.py without a cloud: OCID checks, version selectors, content decoding, error
 classification and on_missing/on_denied, the reader's failure paths with a stub client; and the lookup's
-auth option docs kept in step with the modules' option spec."""
+auth option docs and the shared vault_secret doc fragment kept in step with the modules' option spec."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import json
+import re
 
 import oci
 import pytest
 import yaml
 
+from ansible_collections.oracle.mlflow.plugins.doc_fragments import vault_secret as vault_secret_fragment
 from ansible_collections.oracle.mlflow.plugins.doc_fragments.oci_auth import ModuleDocFragment
+from ansible_collections.oracle.mlflow.plugins.lookup import vault_secret as vault_secret_lookup
 from ansible_collections.oracle.mlflow.plugins.module_utils import _oci_auth
+from ansible_collections.oracle.mlflow.plugins.modules import vault_secret_info
 from ansible_collections.oracle.mlflow.plugins.module_utils._vault import (
     SecretRef,
     VaultSecretError,
@@ -326,3 +330,46 @@ def test_lookup_auth_docs_match_the_module_spec():
         assert options[name]["type"] == spec["type"], name
         assert options[name].get("choices") == spec.get("choices"), name
         assert [entry["name"] for entry in options[name]["env"]] == list(reversed(env_lists[name])), name
+
+
+def module_argument_spec(monkeypatch):
+    """vault_secret_info's argument_spec, as main() hands it to AnsibleModule."""
+    class Captured(Exception):
+        pass
+
+    def capture(argument_spec, **kwargs):
+        raise Captured(argument_spec)
+
+    monkeypatch.setattr(vault_secret_info, "AnsibleModule", capture)
+    with pytest.raises(Captured) as captured:
+        vault_secret_info.main()
+    return captured.value.args[0]
+
+
+def test_vault_secret_fragment_matches_the_module_spec(monkeypatch):
+    """The selector and result options both plugins take from doc_fragments/vault_secret.py have the module's
+    types, defaults and choices (validate-modules checks the module; the lookup has no spec but these docs)."""
+    spec = module_argument_spec(monkeypatch)
+    shared = yaml.safe_load(vault_secret_fragment.ModuleDocFragment.DOCUMENTATION)["options"]
+    module_doc = yaml.safe_load(vault_secret_info.DOCUMENTATION)
+    lookup_doc = yaml.safe_load(vault_secret_lookup.DOCUMENTATION)
+
+    for doc in (module_doc, lookup_doc):
+        assert "oracle.mlflow.vault_secret" in doc["extends_documentation_fragment"]
+        assert not set(shared) & set(doc["options"])
+    assert set(shared) | set(module_doc["options"]) | set(_oci_auth.OCI_AUTH_ARGS) == set(spec)
+    for name, option in shared.items():
+        assert option["type"] == spec[name]["type"], name
+        assert option.get("default") == spec[name].get("default"), name
+        assert option.get("choices") == spec[name].get("choices"), name
+
+
+def test_lookup_options_are_documented():
+    """Every option the lookup reads is documented: its own, the auth fragment's and the shared one's."""
+    with open(vault_secret_lookup.__file__, encoding="utf-8") as source:
+        read = set(re.findall(r"get_option\('(\w+)'\)", source.read())) | {"_terms"}
+    documented = (set(yaml.safe_load(vault_secret_lookup.DOCUMENTATION)["options"])
+                  | set(yaml.safe_load(ModuleDocFragment.LOOKUP)["options"])
+                  | set(yaml.safe_load(vault_secret_fragment.ModuleDocFragment.DOCUMENTATION)["options"]))
+
+    assert documented == read | set(_oci_auth.OCI_AUTH_ARGS)
