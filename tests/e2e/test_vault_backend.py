@@ -229,3 +229,34 @@ def test_oci_unreachable(clean_oci_emulator, container_files):
     print(f"\nOCI unreachable: docker run -> exit in {seconds:.1f} s")
     assert code == 2 and len(lines) == 1, lines
     assert f"DB_SECRET_OCID: {secret_id}: OCI Vault is unreachable from the container" in lines[0], lines
+
+
+def test_role_with_db_secret_ocid(run_playbook, clean_oci_emulator, database, tmp_path):
+    """The mlflow_server role in Vault mode on an instance: only the OCID is written anywhere."""
+    emu = clean_oci_emulator
+    secret_id = emu.state.add_secret(f"mlflow-db-{database}", ads_secret(database, PASSWORD, database=database))
+    name, port = "oci-mlflow-e2e-vault-role", 5062
+    ca = emu.env["REQUESTS_CA_BUNDLE"]
+    variables = {
+        "mlflow_server_container_name": name, "mlflow_server_port": port, "mlflow_server_workers": 1,
+        "mlflow_server_data_dir": str(tmp_path / "data"), "mlflow_server_config_dir": str(tmp_path / "etc"),
+        "mlflow_server_backend_provider": "mysql", "mlflow_server_db_secret_ocid": secret_id,
+        "mlflow_server_auth_type": "instance_principal",
+        # Reaching the emulator instead of OCI: its proxy, CA, region and metadata service.
+        "mlflow_server_extra_env": {k: emu.env[k] for k in PASSED_VARS if k in emu.env},
+        "mlflow_server_extra_volumes": [f"{ca}:{ca}:ro"],
+    }
+    try:
+        run = run_playbook("deploy.yml", variables)
+        assert run.returncode == 0, run.output[-4000:]
+        env_file = (tmp_path / "etc" / "mlflow.env").read_text()
+        assert f"DB_SECRET_OCID={secret_id}" in env_file and "OCIFS_IAM_TYPE=instance_principal" in env_file
+        for text in (run.output, env_file, json.dumps(inspect(name)), process_args(name)):
+            assert PASSWORD not in text and ENCODED not in text
+        client = MlflowClient(tracking_uri=f"http://127.0.0.1:{port}")
+        run_id = client.create_run(client.create_experiment("role-vault")).info.run_id
+        assert sql(f"SELECT run_uuid FROM {database}.runs").split() == [run_id]
+        calls = bundle_calls(emu, secret_id)
+        assert [c["principal"]["type"] for c in calls] == ["instance_principal"]
+    finally:
+        run_playbook("teardown.yml", variables)

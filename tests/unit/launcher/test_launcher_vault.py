@@ -5,6 +5,7 @@ No OCI and no database here: the SDK call and the connector are replaced by fake
 """
 import base64
 import json
+import os
 import sys
 import types
 import urllib.parse
@@ -112,6 +113,26 @@ def test_print_command_does_not_read_the_secret(set_env, capsys, monkeypatch):
     set_env({"MLFLOW_HOST": "0.0.0.0", "BACKEND_PROVIDER": "mysql", "DB_SECRET_OCID": OCID})
     assert main(["print-command"]) == 0
     assert f"vault:{OCID}" in capsys.readouterr().out
+
+
+def test_env_file_settings_reach_the_oci_sdk(set_env, monkeypatch, tmp_path):
+    """Proxies, CA bundle and region metadata given in the env file must be in the launcher's own
+    environment when it reads the secret: the OCI SDK only looks there."""
+    import mlflow_launcher
+    env_file = tmp_path / "mlflow.env"
+    env_file.write_text(f"BACKEND_PROVIDER=mysql\nOCIFS_IAM_TYPE=instance_principal\nDB_SECRET_OCID={OCID}\n"
+                        "HTTPS_PROXY=http://127.0.0.1:9\n")
+    seen = {}
+
+    def resolve(config, *args, **kwargs):
+        seen["proxy"] = os.environ.get("HTTPS_PROXY")
+        raise mlflow_launcher.ConfigError("DB_SECRET_OCID", "stop before any OCI call")
+
+    monkeypatch.setattr(mlflow_launcher, "resolve_backend", resolve)
+    monkeypatch.delenv("HTTPS_PROXY", raising=False)
+    set_env({"MLFLOW_HOST": "0.0.0.0", "MLFLOW_ENV_FILE": str(env_file), "MLFLOW_DATA_DIR": str(tmp_path)})
+    assert main(["serve"]) == 2
+    assert seen == {"proxy": "http://127.0.0.1:9"}
 
 
 # ---------------------------------------------------------------- the OCI call (fake SDK)

@@ -899,6 +899,9 @@ def main(argv):
         config = load_config(environ)
         if command == "print-command":
             return print_command(config, extra_args, os.environ)
+        # The env file configures this process as well: the OCI SDK reads proxies, the CA bundle
+        # and region metadata from the environment when the launcher fetches the database secret.
+        os.environ.update(environ)
         return serve(config, extra_args)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc.variable}: {exc.message}", file=sys.stderr)
