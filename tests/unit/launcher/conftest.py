@@ -1,4 +1,4 @@
-"""Put the launcher (a plain script shipped in the image) on sys.path and isolate its env."""
+"""Put the launcher package (shipped in the image) on sys.path and isolate its env."""
 import os
 import pathlib
 import sys
@@ -20,7 +20,7 @@ def clean_process_env(monkeypatch, tmp_path):
     for name in list(os.environ):
         if name.startswith(CONTRACT_PREFIXES):
             monkeypatch.delenv(name)
-    monkeypatch.setattr(mlflow_launcher, "DEFAULT_ENV_FILE", str(tmp_path / "absent.env"))
+    monkeypatch.setattr(mlflow_launcher.envfile, "DEFAULT_ENV_FILE", str(tmp_path / "absent.env"))
 
 
 @pytest.fixture
@@ -52,6 +52,6 @@ def set_env(monkeypatch):
 def exec_calls(monkeypatch):
     """Capture os.execvpe instead of replacing the test process."""
     calls = []
-    monkeypatch.setattr(mlflow_launcher.os, "execvpe",
+    monkeypatch.setattr(mlflow_launcher.cli.os, "execvpe",
                         lambda path, argv, env: calls.append((path, argv, env)))
     return calls

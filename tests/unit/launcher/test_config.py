@@ -215,7 +215,7 @@ def test_load_config_touches_no_disk(base_env, data_dir):
 
 def test_valid_oci_uri_shapes_reach_the_not_yet_function(base_env, monkeypatch, launcher):
     seen = []
-    monkeypatch.setattr(launcher, "_oci_artifact_store",
+    monkeypatch.setattr(launcher.config, "_oci_artifact_store",
                         lambda name, uri, iam: seen.append((name, uri, iam)))
     config = load_config({**base_env, "MLFLOW_ARTIFACTS_DESTINATION": "oci://my.bkt-1@axaxnpc/p/",
                           "OCIFS_IAM_TYPE": "instance_principal"})
@@ -232,7 +232,7 @@ def test_prepare_dirs_creates_sqlite_and_artifact_dirs(base_env, data_dir):
 
 
 def test_unwritable_data_dir_is_a_clear_error(base_env, data_dir, monkeypatch, launcher):
-    monkeypatch.setattr(launcher, "_writable", lambda path: False)
+    monkeypatch.setattr(launcher.command, "_writable", lambda path: False)
     with pytest.raises(ConfigError) as info:
         prepare_dirs(load_config(base_env))
     assert info.value.variable == "MLFLOW_DATA_DIR"
@@ -242,7 +242,7 @@ def test_unwritable_data_dir_is_a_clear_error(base_env, data_dir, monkeypatch, l
 
 def test_unwritable_destination_names_its_variable(base_env, tmp_path, monkeypatch, launcher):
     blocked = tmp_path / "blocked"
-    monkeypatch.setattr(launcher, "_writable", lambda path: path != str(blocked))
+    monkeypatch.setattr(launcher.command, "_writable", lambda path: path != str(blocked))
     config = load_config({**base_env, "MLFLOW_ARTIFACTS_DESTINATION": f"file://{blocked}"})
     with pytest.raises(ConfigError) as info:
         prepare_dirs(config)
@@ -251,7 +251,7 @@ def test_unwritable_destination_names_its_variable(base_env, tmp_path, monkeypat
 
 def test_unwritable_root_when_not_serving(base_env, tmp_path, monkeypatch, launcher):
     root = tmp_path / "root"
-    monkeypatch.setattr(launcher, "_writable", lambda path: path != str(root))
+    monkeypatch.setattr(launcher.command, "_writable", lambda path: path != str(root))
     config = load_config({**base_env, "MLFLOW_SERVE_ARTIFACTS": "off",
                           "MLFLOW_DEFAULT_ARTIFACT_ROOT": str(root)})
     with pytest.raises(ConfigError) as info:
@@ -270,8 +270,8 @@ def test_uncreatable_dir_is_a_clear_error(base_env, tmp_path):
 def test_unwritable_sqlite_file(base_env, data_dir, monkeypatch, launcher):
     data_dir.mkdir()
     (data_dir / "mlflow.db").write_bytes(b"")
-    real_access = launcher.os.access
-    monkeypatch.setattr(launcher.os, "access", lambda path, mode: (
+    real_access = launcher.command.os.access
+    monkeypatch.setattr(launcher.command.os, "access", lambda path, mode: (
         False if str(path).endswith("mlflow.db") else real_access(path, mode)))
     with pytest.raises(ConfigError, match="mlflow.db is not writable by uid"):
         prepare_dirs(load_config(base_env))
@@ -289,7 +289,7 @@ def test_real_read_only_directory(base_env, data_dir):
 
 def test_main_reports_unwritable_dir_in_one_line(base_env, set_env, exec_calls, capsys,
                                                  monkeypatch, launcher):
-    monkeypatch.setattr(launcher, "_writable", lambda path: False)
+    monkeypatch.setattr(launcher.command, "_writable", lambda path: False)
     set_env(base_env)
     assert main([]) == 2
     err = capsys.readouterr().err

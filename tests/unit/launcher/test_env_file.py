@@ -37,7 +37,7 @@ def test_process_env_wins(tmp_path):
 
 def test_default_path_is_optional(monkeypatch, launcher, tmp_path):
     assert merged_environ({"A": "1"}) == {"A": "1"}  # conftest points the default at tmp_path
-    monkeypatch.setattr(launcher, "DEFAULT_ENV_FILE", write(tmp_path / "d.env", "B=2\n"))
+    monkeypatch.setattr(launcher.envfile, "DEFAULT_ENV_FILE", write(tmp_path / "d.env", "B=2\n"))
     assert merged_environ({"A": "1"}) == {"A": "1", "B": "2"}
 
 
@@ -48,11 +48,11 @@ def test_explicit_missing_file_is_an_error(tmp_path):
 
 def test_unreadable_file(tmp_path, monkeypatch, launcher):
     path = write(tmp_path / "mlflow.env", "A=1\n")
-    monkeypatch.setattr(launcher, "_readable", lambda p: False)
+    monkeypatch.setattr(launcher.envfile, "_readable", lambda p: False)
     with pytest.raises(ConfigError) as info:
         read_env_file(path)
     assert path in info.value.message
-    assert f"not readable by uid {launcher.os.getuid()}" in info.value.message
+    assert f"not readable by uid {launcher.envfile.os.getuid()}" in info.value.message
 
 
 def test_main_uses_the_file_and_keeps_secrets_out_of_the_output(

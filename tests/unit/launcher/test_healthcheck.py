@@ -56,7 +56,7 @@ def test_closed_port_is_unhealthy(set_env, capsys):
 
 
 def test_http_error_is_unhealthy(server, set_env, capsys, monkeypatch, launcher):
-    monkeypatch.setattr(launcher, "health_url",
+    monkeypatch.setattr(launcher.health, "health_url",
                         lambda environ: f"http://127.0.0.1:{server}/missing")
     assert main(["healthcheck"]) == 1
     assert "HTTP 404" in capsys.readouterr().err
@@ -64,7 +64,7 @@ def test_http_error_is_unhealthy(server, set_env, capsys, monkeypatch, launcher)
 
 def test_ignores_the_rest_of_the_config(server, set_env, monkeypatch, launcher):
     """A healthcheck neither creates nor checks directories, nor validates the backend."""
-    monkeypatch.setattr(launcher, "_writable", lambda path: False)
+    monkeypatch.setattr(launcher.command, "_writable", lambda path: False)
     set_env({"MLFLOW_HOST": "0.0.0.0", "MLFLOW_PORT": str(server), "BACKEND_PROVIDER": "nope",
              "MLFLOW_DATA_DIR": "/nonexistent/never"})
     assert main(["healthcheck"]) == 0

@@ -108,7 +108,7 @@ def test_resolve_backend_puts_the_uri_in_the_child_env_only(tmp_path):
 
 def test_print_command_does_not_read_the_secret(set_env, capsys, monkeypatch):
     import mlflow_launcher
-    monkeypatch.setattr(mlflow_launcher, "read_secret_bundle",
+    monkeypatch.setattr(mlflow_launcher.vault, "read_secret_bundle",
                         lambda *a: pytest.fail("print-command must not call OCI"))
     set_env({"MLFLOW_HOST": "0.0.0.0", "BACKEND_PROVIDER": "mysql", "DB_SECRET_OCID": OCID})
     assert main(["print-command"]) == 0
@@ -128,7 +128,7 @@ def test_env_file_settings_reach_the_oci_sdk(set_env, monkeypatch, tmp_path):
         seen["proxy"] = os.environ.get("HTTPS_PROXY")
         raise mlflow_launcher.ConfigError("DB_SECRET_OCID", "stop before any OCI call")
 
-    monkeypatch.setattr(mlflow_launcher, "resolve_backend", resolve)
+    monkeypatch.setattr(mlflow_launcher.cli, "resolve_backend", resolve)
     monkeypatch.delenv("HTTPS_PROXY", raising=False)
     set_env({"MLFLOW_HOST": "0.0.0.0", "MLFLOW_ENV_FILE": str(env_file), "MLFLOW_DATA_DIR": str(tmp_path)})
     assert main(["serve"]) == 2
@@ -267,7 +267,7 @@ def test_prefers_home_then_falls_back_to_root(tmp_path, monkeypatch, oci_home):
     root_oci.mkdir(parents=True)
     (root_oci / "key.pem").write_text("KEY")
     write_config(root_oci, "~/.oci/key.pem")
-    monkeypatch.setattr(mlflow_launcher, "ROOT_OCI_DIR", str(root_oci))
+    monkeypatch.setattr(mlflow_launcher.vault, "ROOT_OCI_DIR", str(root_oci))
     assert load_api_key_config({"HOME": str(oci_home)})["key_file"] == \
         str(oci_home / ".oci" / "key.pem")
     # No ~/.oci: the upstream guide's /root/.oci, with '~' meaning /root there.
@@ -277,7 +277,7 @@ def test_prefers_home_then_falls_back_to_root(tmp_path, monkeypatch, oci_home):
 
 def test_no_config_anywhere(tmp_path, monkeypatch):
     import mlflow_launcher
-    monkeypatch.setattr(mlflow_launcher, "ROOT_OCI_DIR", str(tmp_path / "none"))
+    monkeypatch.setattr(mlflow_launcher.vault, "ROOT_OCI_DIR", str(tmp_path / "none"))
     with pytest.raises(ConfigError, match="needs an OCI config: mount a directory"):
         load_api_key_config({"HOME": str(tmp_path)})
 
@@ -293,7 +293,7 @@ def test_host_absolute_key_path_says_use_tilde(oci_home):
 
 def test_unreadable_config(oci_home, monkeypatch):
     import mlflow_launcher
-    monkeypatch.setattr(mlflow_launcher, "_readable", lambda path: False)
+    monkeypatch.setattr(mlflow_launcher.vault, "_readable", lambda path: False)
     with pytest.raises(ConfigError, match="is not readable by uid"):
         load_api_key_config({"HOME": str(oci_home)})
 
@@ -385,7 +385,7 @@ def test_other_errors_hide_the_password():
 def test_serve_waits_for_parts_and_skips_with_zero(set_env, exec_calls, monkeypatch, tmp_path):
     import mlflow_launcher
     waited = []
-    monkeypatch.setattr(mlflow_launcher, "wait_for_database",
+    monkeypatch.setattr(mlflow_launcher.cli, "wait_for_database",
                         lambda target, seconds: waited.append((target.source, target.host, seconds)))
     env = {"MLFLOW_HOST": "0.0.0.0", "MLFLOW_DATA_DIR": str(tmp_path), "BACKEND_PROVIDER": "mysql",
            "DBUSERNAME": "u", "DBPASSWORD": NASTY, "DBHOST": "db", "MLFLOW_DB_WAIT_SECONDS": "7"}

@@ -1,0 +1,83 @@
+"""The command line: serve (the default), healthcheck and print-command."""
+
+import json
+import os
+import re
+import sys
+
+from .command import build_command, check_extra_args, log_line, prepare_dirs
+from .config import PROG, ConfigError, load_config, redact_uri
+from .database import wait_for_database
+from .envfile import merged_environ
+from .health import healthcheck
+from .vault import resolve_backend
+
+SECRET_KEY_RE = re.compile(r"PASSWORD|SECRET|TOKEN|PASSPHRASE")
+
+
+def _redact_env(name, value):
+    if SECRET_KEY_RE.search(name):
+        return "***"
+    return redact_uri(value) if "://" in value else value
+
+
+def _print_warnings(config):
+    for warning in config.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+
+
+def print_command(config, extra_args, process_env):
+    _print_warnings(config)
+    argv, env = build_command(config, extra_args)
+    added = {k: _redact_env(k, v) for k, v in sorted(env.items()) if process_env.get(k) != v}
+    removed = sorted(k for k in process_env if k not in env)
+    argv = [redact_uri(a) if "://" in a else a for a in argv]
+    print(json.dumps({"argv": argv, "env": added, "unset": removed}, indent=2))
+    return 0
+
+
+def serve(config, extra_args):
+    prepare_dirs(config)
+    config = resolve_backend(config)
+    if config.mysql is not None and config.db_wait > 0:
+        wait_for_database(config.mysql, config.db_wait)
+    argv, env = build_command(config, extra_args)
+    _print_warnings(config)
+    print(log_line(config), file=sys.stderr, flush=True)
+    try:
+        # exec, not subprocess: dumb-init's signals then reach MLflow directly.
+        os.execvpe(argv[0], argv, env)
+    except OSError as exc:
+        print(f"{PROG}: error: MLFLOW_LAUNCHER_MLFLOW_BIN: cannot run {argv[0]}: {exc.strerror}",
+              file=sys.stderr)
+        return 127
+
+
+COMMANDS = ("serve", "healthcheck", "print-command")
+
+
+def main(argv):
+    if argv and not argv[0].startswith("-"):
+        command, extra_args = argv[0], list(argv[1:])
+    else:
+        command, extra_args = "serve", list(argv)
+    if command not in COMMANDS:
+        print(f"{PROG}: error: unknown command {command!r}; use one of {', '.join(COMMANDS)}",
+              file=sys.stderr)
+        return 2
+    try:
+        environ = merged_environ(os.environ)
+        if command == "healthcheck":
+            return healthcheck(environ)
+        check_extra_args(extra_args)
+        config = load_config(environ)
+        if command == "print-command":
+            return print_command(config, extra_args, os.environ)
+        # The env file configures this process as well: the OCI SDK reads proxies, the CA bundle
+        # and region metadata from the environment when the launcher fetches the database secret.
+        os.environ.update(environ)
+        return serve(config, extra_args)
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc.variable}: {exc.message}", file=sys.stderr)
+        # Docker reserves health exit code 2: a broken config is simply "unhealthy".
+        return 1 if command == "healthcheck" else 2

@@ -1,0 +1,72 @@
+"""The `mlflow server` command line, the local directories it needs and its start-up log line."""
+
+import os
+
+from .config import PROG, ConfigError, redact_uri
+
+MANAGED_OPTIONS = {
+    "--host": "MLFLOW_HOST", "-h": "MLFLOW_HOST",
+    "--port": "MLFLOW_PORT", "-p": "MLFLOW_PORT",
+    "--workers": "MLFLOW_WORKERS", "-w": "MLFLOW_WORKERS",
+    "--backend-store-uri": "MLFLOW_BACKEND_STORE_URI",
+    "--gunicorn-opts": "MLFLOW_GUNICORN_OPTS", "--uvicorn-opts": "MLFLOW_UVICORN_OPTS",
+    "--serve-artifacts": "MLFLOW_SERVE_ARTIFACTS", "--no-serve-artifacts": "MLFLOW_SERVE_ARTIFACTS",
+    "--artifacts-destination": "MLFLOW_ARTIFACTS_DESTINATION",
+    "--default-artifact-root": "MLFLOW_DEFAULT_ARTIFACT_ROOT",
+    "--allowed-hosts": "MLFLOW_SERVER_ALLOWED_HOSTS",
+    "--cors-allowed-origins": "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS",
+}
+
+
+def check_extra_args(extra_args):
+    """Refuse extra args for options the env contract owns (one source of truth)."""
+    for arg in extra_args:
+        option = arg.split("=", 1)[0]
+        if option in MANAGED_OPTIONS:
+            raise ConfigError(option, f"set {MANAGED_OPTIONS[option]} instead of passing {option}")
+
+
+def build_command(config, extra_args=()):
+    """Returns (argv, child_env). Allowed hosts and CORS origins go through the env only:
+    MLflow 3.17 refuses them as CLI options together with --gunicorn-opts."""
+    argv = [config.mlflow_bin, "server", "--host", config.host, "--port", str(config.port),
+            "--workers", str(config.workers)]
+    if config.server_opts is not None:
+        argv += [f"--{config.server}-opts", config.server_opts]
+    if config.serve_artifacts:
+        argv += ["--serve-artifacts", "--artifacts-destination", config.artifacts_destination]
+    else:
+        argv.append("--no-serve-artifacts")
+    argv += ["--default-artifact-root", config.default_artifact_root, *extra_args]
+    return argv, dict(config.child_env)
+
+
+def _writable(path):
+    return os.access(path, os.W_OK | os.X_OK)
+
+
+def prepare_dirs(config):
+    """Create the local data directories and prove this uid can write them."""
+    uid = os.getuid()
+    hint = f"on the host, chown -R {uid} the directory mounted there"
+    for variable, path in config.local_dirs:
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(variable, f"cannot create {path} as uid {uid} "
+                                        f"({exc.strerror}); {hint}") from None
+        if not _writable(path):
+            raise ConfigError(variable, f"{path} is not writable by uid {uid}; {hint}")
+    if config.sqlite_file and os.path.exists(config.sqlite_file) \
+            and not os.access(config.sqlite_file, os.R_OK | os.W_OK):
+        raise ConfigError("MLFLOW_BACKEND_STORE_URI",
+                          f"{config.sqlite_file} is not writable by uid {uid}; {hint}")
+
+
+def log_line(config):
+    artifacts = config.artifacts_destination if config.serve_artifacts \
+        else config.default_artifact_root
+    return (f"{PROG}: starting mlflow server: host={config.host} port={config.port} "
+            f"workers={config.workers} server={config.server} "
+            f"backend={redact_uri(config.backend_uri)} "
+            f"serve_artifacts={'yes' if config.serve_artifacts else 'no'} artifacts={artifacts}")
