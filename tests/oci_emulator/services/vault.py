@@ -97,12 +97,18 @@ def _bundle(secret: Secret, version: SecretVersion) -> Response:
     return Response.json(body, headers={"etag": etag})
 
 
-def get_secret_bundle(request: Request, state: State) -> Response:
+def _secret_in_path(request: Request, state: State):
+    """The secret the URL's OCID names, after the denial checks a read of it gets."""
     _check_denial(request, state)
     secret = state.secret(request.params["secret_id"])
     if secret is None:
         raise not_found()
     _check_denial(request, state, secret)
+    return secret
+
+
+def get_secret_bundle(request: Request, state: State) -> Response:
+    secret = _secret_in_path(request, state)
     with state.lock:
         return _bundle(secret, _select(request, secret))
 
@@ -121,11 +127,7 @@ def get_secret_bundle_by_name(request: Request, state: State) -> Response:
 
 
 def list_secret_bundle_versions(request: Request, state: State) -> Response:
-    _check_denial(request, state)
-    secret = state.secret(request.params["secret_id"])
-    if secret is None:
-        raise not_found()
-    _check_denial(request, state, secret)
+    secret = _secret_in_path(request, state)
     limit = min(_int_arg(request, "limit") or MAX_PAGE, MAX_PAGE)
     start = _int_arg(request, "page", minimum=0) or 0
     if request.arg("sortBy", "VERSION_NUMBER") != "VERSION_NUMBER":

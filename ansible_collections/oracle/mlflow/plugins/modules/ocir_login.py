@@ -333,11 +333,15 @@ class OcirLogin:
 
     # -- state=present -------------------------------------------------------------------------------
 
-    def present(self):
+    def _open_registry_config(self):
+        """Resolve region and registry, then open the Docker config: what both states start with."""
         if self.params['region']:
             self.resolve_region()
         self.resolve_registry()
-        config = self.open_config()
+        return self.open_config()
+
+    def present(self):
+        config = self._open_registry_config()
         helper = config.credential_helper(self.registry)
         if helper:
             self.fail("The docker config %s hands the credentials of %s to the credential helper '%s' (credsStore / "
@@ -404,10 +408,7 @@ class OcirLogin:
     # -- state=absent --------------------------------------------------------------------------------
 
     def absent(self):
-        if self.params['region']:
-            self.resolve_region()
-        self.resolve_registry()
-        config = self.open_config()
+        config = self._open_registry_config()
         stored = config.get_auth(self.registry)
         if not config.keys_for(self.registry):
             return
