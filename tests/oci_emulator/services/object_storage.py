@@ -68,7 +68,8 @@ def _refuse(status: int, missing: ApiError) -> ApiError:
         return not_authenticated("The required information to complete authentication was not provided or was "
                                  "incorrect (denied by the emulator).")
     if status == 403:
-        return ApiError(403, "NotAuthorized", "You are not authorized to perform this operation (denied by the emulator).")
+        return ApiError(403, "NotAuthorized",
+                        "You are not authorized to perform this operation (denied by the emulator).")
     return missing
 
 
@@ -444,7 +445,8 @@ def commit_multipart_upload(request: Request, state: State) -> Response:
         try:
             stored = upload.assemble(wanted)
         except KeyError as missing:
-            raise ApiError(400, "InvalidUploadPart", f"Part {missing.args[0]} was not uploaded with that ETag.") from None
+            raise ApiError(400, "InvalidUploadPart",
+                           f"Part {missing.args[0]} was not uploaded with that ETag.") from None
         bucket.objects[stored.name] = stored
         del state.uploads[upload.id]
     return Response(200, headers={"etag": stored.etag, "opc-multipart-md5": stored.multipart_md5 or "",
