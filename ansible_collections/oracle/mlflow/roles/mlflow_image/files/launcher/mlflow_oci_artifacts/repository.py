@@ -34,6 +34,7 @@ from mlflow_launcher.oci_identity import make_client, one_line
 VARIABLE = "MLFLOW_ARTIFACTS_DESTINATION"   # what the identity errors name
 CHUNK = 1024 * 1024                         # read/write unit of the streams
 OCI_TIMEOUT = (10, 120)                     # connect, read seconds per request (a part is one)
+LIST_LIMIT = 1000                           # names per listing page (OCI's maximum)
 # Errors that retrying cannot fix. MLflow clients retry 500 and 503 for minutes, which would only
 # hide the message: a server that cannot do this as configured answers 501.
 MISCONFIGURED = NOT_IMPLEMENTED
@@ -190,7 +191,7 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
             with self._oci_errors(f"listing of {prefix or '/'}"):
                 page = client.list_objects(self._namespace, self._bucket, prefix=prefix,
                                            delimiter=delimiter, start=start,
-                                           fields="name,size").data
+                                           limit=LIST_LIMIT, fields="name,size").data
             yield page.objects or [], page.prefixes or []
             start = page.next_start_with
             if not start:
