@@ -230,6 +230,16 @@ def test_oci_destination_needs_no_local_artifact_dir(base_env, launcher):
     assert config.child_env["OCIFS_IAM_TYPE"] == "instance_principal"
 
 
+def test_oci_root_while_serving_warns_that_clients_bypass_the_proxy(base_env):
+    uri = "oci://b@ns/p/"
+    config = load_config({**base_env, "MLFLOW_ARTIFACTS_DESTINATION": uri,
+                          "MLFLOW_DEFAULT_ARTIFACT_ROOT": uri})
+    assert config.default_artifact_root == uri
+    assert [w for w in config.warnings if w.startswith("MLFLOW_DEFAULT_ARTIFACT_ROOT: with an oci:// "
+                                                        "root, clients read and write")]
+    assert not load_config({**base_env, "MLFLOW_ARTIFACTS_DESTINATION": uri}).warnings
+
+
 def test_oci_transfer_knobs(launcher):
     load = launcher.config.load_oci_transfer
     assert load({}) == launcher.config.OciTransfer(128 * 2**20, 16 * 2**20, 4)

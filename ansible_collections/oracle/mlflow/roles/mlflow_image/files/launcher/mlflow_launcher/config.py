@@ -358,6 +358,13 @@ def _artifacts(environ, data_dir):
         local = _artifact_location("MLFLOW_ARTIFACTS_DESTINATION", destination, False)
         if local:
             dirs.append(("MLFLOW_ARTIFACTS_DESTINATION", local))
+        if root and root.startswith("oci://"):
+            # The upstream guide sets both to the same oci:// URI; new runs then point clients at
+            # the bucket itself, bypassing the proxy this server was asked to be.
+            warnings.append("MLFLOW_DEFAULT_ARTIFACT_ROOT: with an oci:// root, clients read and "
+                            "write Object Storage themselves (OCI credentials and an oci:// "
+                            "artifact plugin on every client); unset it to proxy artifacts "
+                            "through the server (mlflow-artifacts:/)")
         root = root or "mlflow-artifacts:/"
     else:
         if destination:
