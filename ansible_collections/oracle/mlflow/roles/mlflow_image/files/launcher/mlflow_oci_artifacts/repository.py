@@ -28,6 +28,7 @@ from mlflow.protos.databricks_pb2 import (
 )
 from mlflow.store.artifact.artifact_repo import ArtifactRepository, StreamUploadMixin
 
+from mlflow_launcher.artifacts import bucket_refusal
 from mlflow_launcher.config import IAM_TYPES, ConfigError, load_oci_transfer, parse_oci_uri
 from mlflow_launcher.oci_identity import make_client, one_line
 
@@ -79,6 +80,7 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
             self._transfer = load_oci_transfer(os.environ)
         except ConfigError as exc:
             raise MlflowException(f"{exc.variable}: {exc.message}", INVALID_PARAMETER_VALUE) from None
+        self._location = location
         self._bucket, self._namespace, self._root = (location.bucket, location.namespace,
                                                      location.prefix)
 
@@ -103,11 +105,8 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
         except oci.exceptions.ServiceError as exc:
             iam_type = _SHARED.get("iam_type", "configured")
             if exc.status == 404 and "bucket" in str(exc.code).lower():
-                raise MlflowException(
-                    f"{self._where()}: bucket {self._bucket!r} not found in namespace "
-                    f"{self._namespace!r} or not authorized (OCI 404 {exc.code}): create it, or let "
-                    f"the {iam_type} principal manage objects in it (OCIFS_IAM_TYPE)",
-                    RESOURCE_DOES_NOT_EXIST) from None
+                raise MlflowException(bucket_refusal(self._where(), self._location, exc.code, iam_type),
+                                      RESOURCE_DOES_NOT_EXIST) from None
             if exc.status == 404:
                 raise MlflowException(f"{what}: not found in {self._where()} (OCI 404 {exc.code})",
                                       RESOURCE_DOES_NOT_EXIST) from None
