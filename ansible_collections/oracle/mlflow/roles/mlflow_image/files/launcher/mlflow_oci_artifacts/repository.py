@@ -236,6 +236,9 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
                     out.write(chunk)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                # Concurrent downloads can pass the check together: free the space at once.
+                with contextlib.suppress(OSError):
+                    os.remove(local_path)
                 raise MlflowException(_no_room(os.path.dirname(local_path), size, remote_file_path),
                                       MISCONFIGURED) from None
             raise
