@@ -12,7 +12,8 @@ the backend URI travels to MLflow in the MLFLOW_BACKEND_STORE_URI env var, which
 Every configuration error is one line on stderr and exit code 2, naming the variable to fix.
 
 One job per module: config (the env contract), envfile, command (argv, directories), oci_identity
-(OCIFS_IAM_TYPE, for every OCI client), artifacts (the oci:// store at start), vault (DB_SECRET_OCID), database (the wait), health (healthcheck), cli (main). The names below are
+(OCIFS_IAM_TYPE, for every OCI client), artifacts (the oci:// store at start), vault
+(DB_SECRET_OCID), database (the wait), health (healthcheck), cli (main). The names below are
 re-exported for callers and tests; to replace one of them, patch the module that uses it.
 """
 
