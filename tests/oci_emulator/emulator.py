@@ -74,6 +74,10 @@ class Emulator:
         """The request log so far (copies); see RequestLog for the entry fields."""
         return self.state.log.entries()
 
+    def requests_for(self, service: str) -> list[dict]:
+        """The log entries of one service ("object_storage", "vault", "ocir", "auth", "metadata")."""
+        return self.state.log.entries(service=service)
+
     def reset(self) -> None:
         """Back to the start state (seeds undone, credentials still valid), empty request log."""
         self.state.reset()

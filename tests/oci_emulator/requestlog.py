@@ -14,8 +14,10 @@ Listener = Callable[[dict], None]
 class RequestLog:
     """Thread-safe, append-only list of request entries.
 
-    Each entry: seq, time, method, host (the Host header as sent, port included), path, query,
-    status, principal ({type, id, credential}), error (the OCI error code, or None).
+    Each entry: seq, time, service (the emulated service's module name: "object_storage", "vault",
+    "ocir", "auth", "metadata"; None when no route matched), method, host (the Host header as sent,
+    port included), path, query, status, principal ({type, id, credential}), error (the OCI error
+    code, or None).
     `seq` keeps increasing across `clear()`, so a reader in another process can ask for
     "everything after the last entry I saw".
     """
@@ -27,21 +29,22 @@ class RequestLog:
         self._listener = listener
 
     def record(self, *, method: str, host: str, path: str, query: str, status: int, principal: Principal,
-               error: str | None = None) -> dict:
+               error: str | None = None, service: str | None = None) -> dict:
         with self._lock:
             self._seq += 1
-            entry = {"seq": self._seq, "time": time.time(), "method": method, "host": host, "path": path,
+            entry = {"seq": self._seq, "time": time.time(), "service": service, "method": method, "host": host,
+                     "path": path,
                      "query": query, "status": status, "principal": principal.as_dict(), "error": error}
             self._entries.append(entry)
         if self._listener:
             self._listener(entry)
         return entry
 
-    def entries(self, since: int = 0) -> list[dict]:
-        """Copies of the entries with seq > since."""
+    def entries(self, since: int = 0, service: str | None = None) -> list[dict]:
+        """Copies of the entries with seq > since (and of that service, when given)."""
         with self._lock:
             return [dict(entry, principal=dict(entry["principal"])) for entry in self._entries
-                    if entry["seq"] > since]
+                    if entry["seq"] > since and service in (None, entry["service"])]
 
     def clear(self) -> None:
         with self._lock:

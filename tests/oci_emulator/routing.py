@@ -124,7 +124,8 @@ class Route:
     """`methods` like "GET" or "GET|HEAD"; `path` a regex matched in full (named groups become
     `request.params`); `hosts` fnmatch patterns of the host name, None for any host;
     `authenticate` the policy that returns the request's principal or raises ApiError;
-    `logged` False for the emulator's own endpoints, which stay out of the request log."""
+    `logged` False for the emulator's own endpoints, which stay out of the request log;
+    `service` the name the request log files it under (set by services.all_routes)."""
 
     methods: str
     path: str
@@ -132,6 +133,7 @@ class Route:
     authenticate: Authenticator
     hosts: tuple[str, ...] | None = None
     logged: bool = True
+    service: str | None = None
 
     def matches(self, method: str, hostname: str, path: str) -> re.Match | None:
         if method not in self.methods.split("|"):

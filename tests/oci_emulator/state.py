@@ -4,8 +4,10 @@ Services read and change the state only through this object, under its lock. `re
 back to how the emulator started: the credentials from `Credentials` registered, nothing else, an
 empty request log. Each service keeps its data here, with a seed method and a line in `reset()`.
 
-Vault secrets (`add_secret`, `add_secret_version`) live in `secrets`; `deny` emulates an IAM policy
-that does not let a principal read a secret (see `denial`).
+Vault secrets (`add_secret`, `add_secret_version`) live in `secrets`; Object Storage buckets
+(`add_bucket`, `put_object`, read back with `objects` / `object_bytes`) in `buckets`, multipart
+uploads in flight in `uploads`. `deny` emulates an IAM policy that does not let a principal use a
+service or a resource (see `denial`).
 """
 
 from __future__ import annotations
@@ -23,12 +25,16 @@ from .credentials import Credentials, InstanceIdentity
 from .pki import api_key_fingerprint
 from .principal import Principal
 from .requestlog import RequestLog
+from .buckets import Bucket, MultipartUpload, StoredObject
 from .vault_secrets import Secret, new_secret_id
 
 SecretContent = bytes | str
+ObjectContent = bytes | bytearray | memoryview | str
 # How a denied request is answered: 404 is what OCI answers when a policy does not allow the call
 # (indistinguishable from a missing resource); 401 and 403 are the refusals a client can tell apart.
 DENIAL_STATUSES = (404, 401, 403)
+# The services that check `deny`, as named in State.deny(service=...) and the request log's `service`.
+POLICY_SERVICES = ("vault", "object_storage")
 
 
 class State:
@@ -45,7 +51,10 @@ class State:
             self.instances: dict[str, InstanceIdentity] = {}  # certificate fingerprint -> identity
             self.auth_tokens: dict[str, str] = {}  # OCIR user name -> auth token
             self.secrets: dict[str, Secret] = {}  # secret OCID -> secret (Vault)
-            self.denials: dict[str, int] = {}  # principal type / principal OCID / secret or vault OCID -> status
+            self.buckets: dict[str, Bucket] = {}  # bucket name -> bucket (one namespace, names unique in it)
+            self.uploads: dict[str, MultipartUpload] = {}  # upload id -> multipart upload in flight
+            # (service or None for every service, subject) -> status; see deny()
+            self.denials: dict[tuple[str | None, str], int] = {}
             self.add_api_key(self.credentials.api_key.key.public_key())
             self.add_instance(self.credentials.instance)
             self.log.clear()
@@ -104,16 +113,48 @@ class State:
         with self.lock:
             return self.secrets[secret_id].add_version(_as_bytes(content), stage=stage, name=version_name).number
 
-    def deny(self, subject: str, *, status: int = 404) -> None:
-        """Refuse Vault secret bundle reads as an IAM policy would: `subject` is a principal type
-        (`instance_principal`), a principal OCID (user, instance, resource), a secret OCID or a vault
-        OCID. `status` 404 answers NotAuthorizedOrNotFound, exactly as OCI does when no policy allows
-        the call; 401 (NotAuthenticated) and 403 (NotAuthorized) emulate the refusals a client can
-        tell apart from a missing secret."""
+    def add_bucket(self, name: str, *, compartment_id: str = realm.COMPARTMENT,
+                   metadata: dict[str, str] | None = None, created_by: str | None = None) -> Bucket:
+        """An Object Storage bucket in the tenancy's namespace; an existing one of that name is kept
+        and returned as it is (seeding twice is harmless)."""
+        with self.lock:
+            if name not in self.buckets:
+                self.buckets[name] = Bucket(name, compartment_id, self.namespace, created_by or realm.USER,
+                                            dict(metadata or {}))
+            return self.buckets[name]
+
+    def put_object(self, bucket: str, name: str, content: ObjectContent, *,
+                   content_type: str = "application/octet-stream",
+                   metadata: dict[str, str] | None = None) -> StoredObject:
+        """Store (or overwrite) object `name` in `bucket` (KeyError if there is no such bucket);
+        text is stored as UTF-8. `metadata` are the opc-meta-* names without the prefix."""
+        data = content.encode() if isinstance(content, str) else bytes(content)
+        meta = {f"opc-meta-{key.lower()}": value for key, value in (metadata or {}).items()}
+        return self.store_object(bucket, StoredObject(name, data, content_type, meta))
+
+    def store_object(self, bucket: str, stored: StoredObject) -> StoredObject:
+        """Put a made object in place (what PutObject, a multipart commit and put_object end with)."""
+        with self.lock:
+            self.buckets[bucket].objects[stored.name] = stored
+            return stored
+
+    def deny(self, subject: str, *, status: int = 404, service: str | None = None) -> None:
+        """Refuse calls as an IAM policy that does not allow them would.
+
+        `subject` is a principal type (`instance_principal`, `api_key`, ...) or a principal OCID
+        (user, instance, resource), which refuses that principal's calls, or a resource: a Vault
+        secret or vault OCID, an Object Storage bucket name or compartment OCID. `service` limits the
+        denial to one service ("vault" or "object_storage"); None means every service that checks
+        policies (GetNamespace never does: OCI answers it to anyone authenticated).
+        `status` 404 answers NotAuthorizedOrNotFound (BucketNotFound / ObjectNotFound in Object
+        Storage), exactly as OCI does when no policy allows the call; 401 (NotAuthenticated) and 403
+        (NotAuthorized) emulate the refusals a client can tell apart from a missing resource."""
         if status not in DENIAL_STATUSES:
             raise ValueError(f"status must be one of {DENIAL_STATUSES}")
+        if service is not None and service not in POLICY_SERVICES:
+            raise ValueError(f"service must be one of {POLICY_SERVICES} (or none for all)")
         with self.lock:
-            self.denials[subject] = status
+            self.denials[(service, subject)] = status
 
     # -- lookups used by authentication ----------------------------------------------------------------
     def api_key(self, key_id: str) -> tuple[rsa.RSAPublicKey, str] | None:
@@ -138,13 +179,29 @@ class State:
         with self.lock:
             return next((s for s in self.secrets.values() if s.name == name and s.vault_id == vault_id), None)
 
-    def denial(self, principal: Principal, secret: Secret | None = None) -> int | None:
-        """The status a `deny` imposes on this principal (and secret, when given), or None."""
-        subjects = [principal.type, principal.id]
-        if secret is not None:
-            subjects += [secret.id, secret.vault_id]
+    def bucket(self, name: str) -> Bucket | None:
         with self.lock:
-            return next((self.denials[s] for s in subjects if s and s in self.denials), None)
+            return self.buckets.get(name)
+
+    def objects(self, bucket: str, prefix: str = "") -> dict[str, int]:
+        """{object name: size} of the objects in `bucket` whose names start with `prefix`, in name
+        order (KeyError if there is no such bucket): what a test asserts an upload left behind."""
+        with self.lock:
+            found = self.buckets[bucket].objects
+            return {name: found[name].size for name in sorted(found) if name.startswith(prefix)}
+
+    def object_bytes(self, bucket: str, name: str) -> bytes:
+        """The content of an object (KeyError if the bucket or the object is not there)."""
+        with self.lock:
+            return self.buckets[bucket].objects[name].data
+
+    def denial(self, principal: Principal, *resources: str | None, service: str = "vault") -> int | None:
+        """The status a `deny` imposes on this principal's call to `service` touching `resources`
+        (secret and vault OCIDs, bucket names, compartment OCIDs), or None."""
+        subjects = [principal.type, principal.id, *resources]
+        with self.lock:
+            return next((self.denials[(scope, s)] for s in subjects if s for scope in (service, None)
+                         if (scope, s) in self.denials), None)
 
 
 def _as_bytes(content: SecretContent) -> bytes:

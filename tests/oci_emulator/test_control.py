@@ -51,7 +51,7 @@ def test_seed_an_api_key_over_http_then_sign_with_it(clean_oci_emulator, control
 
 
 def test_seed_errors(control):
-    unknown = control("POST", "seed/bucket", json={})
+    unknown = control("POST", "seed/queue", json={})
     assert (unknown.status_code, unknown.json()["code"]) == (404, "NotAuthorizedOrNotFound")
-    assert "api-key, auth-token" in unknown.json()["message"]
+    assert "api-key, auth-token, bucket" in unknown.json()["message"]
     assert control("POST", "seed/api-key", json={"public_key_pem": "nope"}).status_code == 400

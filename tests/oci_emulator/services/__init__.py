@@ -4,6 +4,8 @@ and listing it in CLOUD_SERVICES."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..routing import Route
 from . import auth, control, identity, metadata, object_storage, ocir, vault
 
@@ -12,4 +14,10 @@ CLOUD_SERVICES = (metadata, auth, identity, object_storage, ocir, vault)
 
 def all_routes() -> list[Route]:
     seeders = {kind: seeder for service in CLOUD_SERVICES for kind, seeder in service.SEEDERS.items()}
-    return [route for service in CLOUD_SERVICES for route in service.ROUTES] + control.routes(seeders)
+    return [dataclasses.replace(route, service=service_name(service)) for service in CLOUD_SERVICES
+            for route in service.ROUTES] + control.routes(seeders)
+
+
+def service_name(service) -> str:
+    """How the request log names a service: its module name ("object_storage", "vault", "ocir", ...)."""
+    return service.__name__.rpartition(".")[2]

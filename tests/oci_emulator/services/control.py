@@ -1,6 +1,6 @@
 """The emulator's own endpoints, on its loopback address only and never in the request log:
 
-    GET  /_emulator/requests[?since=SEQ]   the request log (entries after SEQ)
+    GET  /_emulator/requests[?since=SEQ][&service=NAME]   the request log (entries after SEQ, of one service)
     POST /_emulator/reset                  back to the start state, empty log
     POST /_emulator/seed/<kind>            JSON body -> a service's seed (api-key, auth-token, ...)
 
@@ -27,7 +27,7 @@ def list_requests(request: Request, state: State) -> Response:
         since = int(request.arg("since", "0"))
     except ValueError:
         raise ApiError(400, "InvalidParameter", "since must be an integer") from None
-    return Response.json(state.log.entries(since))
+    return Response.json(state.log.entries(since, request.arg("service")))
 
 
 def reset(request: Request, state: State) -> Response:

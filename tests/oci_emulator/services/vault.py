@@ -38,7 +38,8 @@ MAX_PAGE = 1000
 
 
 def _check_denial(request: Request, state: State, secret: Secret | None = None) -> None:
-    status = state.denial(request.principal, secret)
+    resources = (secret.id, secret.vault_id) if secret is not None else ()
+    status = state.denial(request.principal, *resources, service="vault")
     if status == 401:
         raise not_authenticated("The required information to complete authentication was not provided or was "
                                 "incorrect (denied by the emulator).")
@@ -186,15 +187,16 @@ def seed_secret(state: State, body: dict) -> dict:
 
 
 def seed_deny(state: State, body: dict) -> dict:
-    """{"subject": principal type | principal OCID | secret OCID | vault OCID, "status"?: 404 | 401 | 403}"""
+    """{"subject": principal type | principal OCID | secret OCID | vault OCID | bucket name | compartment OCID,
+    "status"?: 404 | 401 | 403, "service"?: "vault" | "object_storage"} (see State.deny)"""
     if not body.get("subject"):
         raise ApiError(400, "InvalidParameter", "subject is required")
-    status = body.get("status", 404)
+    status, service = body.get("status", 404), body.get("service")
     try:
-        state.deny(body["subject"], status=status)
+        state.deny(body["subject"], status=status, service=service)
     except ValueError as exc:
         raise ApiError(400, "InvalidParameter", str(exc)) from None
-    return {"subject": body["subject"], "status": status}
+    return {"subject": body["subject"], "status": status} | ({"service": service} if service else {})
 
 
 ROUTES = [
