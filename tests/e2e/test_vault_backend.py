@@ -217,7 +217,11 @@ def test_role_with_db_secret_ocid(run_playbook, clean_oci_emulator, database, tm
         client = MlflowClient(tracking_uri=f"http://127.0.0.1:{port}")
         run_id = client.create_run(client.create_experiment("role-vault")).info.run_id
         assert sql(f"SELECT run_uuid FROM {database}.runs").split() == [run_id]
+        # Read twice with the instance's identity: by the schema step's one-off container, which
+        # created the schema, then by the server.
         calls = bundle_calls(emu, secret_id)
-        assert [c["principal"]["type"] for c in calls] == ["instance_principal"]
+        assert [c["principal"]["type"] for c in calls] == ["instance_principal"] * 2
+        assert "created the schema from an empty database" in " ".join(run.output.split())
+        assert not (tmp_path / "etc" / "mlflow.env.candidate").read_text().count(PASSWORD)
     finally:
         run_playbook("teardown.yml", variables)

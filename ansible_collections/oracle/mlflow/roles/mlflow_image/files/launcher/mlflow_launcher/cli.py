@@ -1,4 +1,4 @@
-"""The command line: serve (the default), healthcheck and print-command."""
+"""The command line: serve (the default), db-upgrade, db-create, healthcheck and print-command."""
 
 import json
 import os
@@ -10,6 +10,8 @@ from .config import PROG, ConfigError, load_config, redact_uri
 from .database import wait_for_database
 from .envfile import merged_environ
 from .health import healthcheck
+from .provision import db_create
+from .schema import print_report, upgrade_schema
 from .vault import resolve_backend
 
 SECRET_KEY_RE = re.compile(r"PASSWORD|SECRET|TOKEN|PASSPHRASE")
@@ -36,11 +38,29 @@ def print_command(config, extra_args, process_env):
     return 0
 
 
-def serve(config, extra_args):
+def _ready_backend(config):
+    """Local directories made, the Vault secret read, the database answering: the config to use."""
     prepare_dirs(config)
     config = resolve_backend(config)
     if config.mysql is not None and config.db_wait > 0:
         wait_for_database(config.mysql, config.db_wait)
+    return config
+
+
+def db_upgrade(config, extra_args):
+    """Create or upgrade the schema once, before a server of this image is started on it."""
+    unknown = [a for a in extra_args if a != "--check"]
+    if unknown:
+        raise ConfigError(unknown[0], "db-upgrade takes only --check")
+    config = _ready_backend(config)
+    password = config.mysql.password if config.mysql is not None else None
+    print_report(upgrade_schema(config.backend_uri, check="--check" in extra_args,
+                                password=password))
+    return 0
+
+
+def serve(config, extra_args):
+    config = _ready_backend(config)
     argv, env = build_command(config, extra_args)
     _print_warnings(config)
     print(log_line(config), file=sys.stderr, flush=True)
@@ -53,7 +73,7 @@ def serve(config, extra_args):
         return 127
 
 
-COMMANDS = ("serve", "healthcheck", "print-command")
+COMMANDS = ("serve", "db-upgrade", "db-create", "healthcheck", "print-command")
 
 
 def main(argv):
@@ -69,13 +89,18 @@ def main(argv):
         environ = merged_environ(os.environ)
         if command == "healthcheck":
             return healthcheck(environ)
-        check_extra_args(extra_args)
         config = load_config(environ)
         if command == "print-command":
+            check_extra_args(extra_args)
             return print_command(config, extra_args, os.environ)
         # The env file configures this process as well: the OCI SDK reads proxies, the CA bundle
         # and region metadata from the environment when the launcher fetches the database secret.
         os.environ.update(environ)
+        if command == "db-upgrade":
+            return db_upgrade(config, extra_args)
+        if command == "db-create":
+            return db_create(resolve_backend(config), extra_args)
+        check_extra_args(extra_args)
         return serve(config, extra_args)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc.variable}: {exc.message}", file=sys.stderr)
