@@ -6,6 +6,7 @@ import json
 import subprocess
 import time
 import urllib.request
+import uuid
 
 
 IMAGE_UID = 10001   # the image's mlflow user: mounted files must be readable by it
@@ -37,6 +38,25 @@ def wait_healthy(url: str, timeout: float = 120) -> float:
         if time.monotonic() - start > timeout:
             raise TimeoutError(f"{url}/health did not answer within {timeout} s")
         time.sleep(0.5)
+
+
+def sql(statement: str) -> str:
+    """SQL as MariaDB's root over the unix socket (statement on stdin, never in argv)."""
+    return subprocess.run(["mariadb", "--batch", "--skip-column-names"], input=statement,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def create_database(prefix: str, password: str) -> str:
+    """A utf8mb4 database and a user of the same name on 127.0.0.1 with every right on it."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4;"
+        f"CREATE OR REPLACE USER '{name}'@'127.0.0.1' IDENTIFIED BY '{password}';"
+        f"GRANT ALL ON {name}.* TO '{name}'@'127.0.0.1';")
+    return name
+
+
+def drop_database(name: str) -> None:
+    sql(f"DROP DATABASE IF EXISTS {name}; DROP USER IF EXISTS '{name}'@'127.0.0.1';")
 
 
 def process_args(container: str) -> str:

@@ -15,7 +15,7 @@ import time
 import pytest
 from mlflow.tracking import MlflowClient
 
-from e2e_support import docker, inspect, process_args, wait_healthy
+from e2e_support import create_database, docker, drop_database, inspect, process_args, sql, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -23,21 +23,13 @@ PASSWORD = "p@ss:w/rd%#1"
 ENCODED = "p%40ss%3Aw%2Frd%25%231"
 
 
-def sql(statement: str) -> str:
-    """Run SQL as MariaDB's root over the unix socket (statement on stdin, never in argv)."""
-    proc = subprocess.run(["mariadb", "--batch", "--skip-column-names"], input=statement,
-                          capture_output=True, text=True, check=True)
-    return proc.stdout
 
 
 @pytest.fixture()
-def database(request):
-    name = f"mlflow_e2e_{request.node.name[-12:].lower().replace('-', '_')}_{os.getpid()}"
-    sql(f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4;"
-        f"CREATE OR REPLACE USER '{name}'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}';"
-        f"GRANT ALL ON {name}.* TO '{name}'@'127.0.0.1';")
+def database():
+    name = create_database("mlflow_e2e", PASSWORD)
     yield name
-    sql(f"DROP DATABASE IF EXISTS {name}; DROP USER IF EXISTS '{name}'@'127.0.0.1';")
+    drop_database(name)
 
 
 def round_trip(url: str, experiment: str) -> str:

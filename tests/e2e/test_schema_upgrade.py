@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from e2e_support import docker, inspect, process_args, wait_healthy
+from e2e_support import create_database, docker, drop_database, inspect, process_args, sql, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -46,10 +46,6 @@ print(target)
 """
 
 
-def sql(statement: str) -> str:
-    """SQL as MariaDB's root over the unix socket (statement on stdin, never in argv)."""
-    return subprocess.run(["mariadb", "--batch", "--skip-column-names"], input=statement,
-                          capture_output=True, text=True, check=True).stdout
 
 
 def flat(output: str) -> str:
@@ -63,12 +59,9 @@ def revision(database: str) -> str:
 
 @pytest.fixture()
 def database():
-    name = f"mlflow_up_{uuid.uuid4().hex[:8]}"
-    sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4;"
-        f"CREATE OR REPLACE USER '{name}'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}';"
-        f"GRANT ALL ON {name}.* TO '{name}'@'127.0.0.1';")
+    name = create_database("mlflow_up", PASSWORD)
     yield name
-    sql(f"DROP DATABASE IF EXISTS {name}; DROP USER IF EXISTS '{name}'@'127.0.0.1';")
+    drop_database(name)
 
 
 def make_old_schema(database: str, tmp_path: Path) -> str:

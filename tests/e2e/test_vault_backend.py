@@ -11,12 +11,14 @@ import json
 import os
 import subprocess
 import time
-import uuid
 
 import pytest
 from mlflow.tracking import MlflowClient
 
-from e2e_support import PASSED_VARS, docker, identity_args, inspect, process_args, wait_healthy
+from e2e_support import (
+    PASSED_VARS, create_database, docker, drop_database, identity_args, inspect, process_args, sql,
+    wait_healthy,
+)
 from oci_emulator import realm
 
 pytestmark = pytest.mark.e2e
@@ -26,10 +28,6 @@ PASSWORD = "p@ss:w/rd%#?&1"
 ENCODED = "p%40ss%3Aw%2Frd%25%23%3F%261"
 
 
-def sql(statement: str) -> str:
-    """SQL as MariaDB's root over the unix socket (statement on stdin, never in argv)."""
-    return subprocess.run(["mariadb", "--batch", "--skip-column-names"], input=statement,
-                          capture_output=True, text=True, check=True).stdout
 
 
 def ads_secret(user: str, password: str, port: str = "3306", database: str | None = None) -> str:
@@ -40,12 +38,9 @@ def ads_secret(user: str, password: str, port: str = "3306", database: str | Non
 
 @pytest.fixture()
 def database():
-    name = f"mlflow_vault_{uuid.uuid4().hex[:8]}"
-    sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4;"
-        f"CREATE OR REPLACE USER '{name}'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}';"
-        f"GRANT ALL ON {name}.* TO '{name}'@'127.0.0.1';")
+    name = create_database("mlflow_vault", PASSWORD)
     yield name
-    sql(f"DROP DATABASE IF EXISTS {name}; DROP USER IF EXISTS '{name}'@'127.0.0.1';")
+    drop_database(name)
 
 
 def run_args(files: dict, name: str, iam_type: str, secret_id: str, port: int, *extra: str) -> list[str]:
