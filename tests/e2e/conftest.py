@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from e2e_support import IMAGE_UID, PASSED_VARS
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -53,3 +56,30 @@ def run_playbook(image_base):
         return PlaybookRun(proc.returncode, proc.stdout + proc.stderr)
 
     return run
+
+
+@pytest.fixture()
+def container_files(clean_oci_emulator, tmp_path):
+    """An env file with the emulator's variables, and a copy of its ~/.oci readable by the image's
+    uid (the emulator's keys are 0600 and owned by the test runner)."""
+    emu = clean_oci_emulator
+    env_file = tmp_path / "emulator.env"
+    env_file.write_text("".join(f"{k}={emu.env[k]}\n" for k in PASSED_VARS if k in emu.env))
+    oci_dir = tmp_path / "oci"
+    shutil.copytree(emu.credentials.state_dir / "home" / ".oci", oci_dir,
+                    ignore=shutil.ignore_patterns("sessions"))
+    for path in [oci_dir, *oci_dir.rglob("*")]:
+        os.chown(path, IMAGE_UID, IMAGE_UID)
+    # Resource principal v2.2: the RPST and its session key as files, as OCI services provide them.
+    rp_dir = tmp_path / "resource-principal"
+    rp_dir.mkdir()
+    rp_env = dict(emu.resource_principal_env)
+    for name in ("OCI_RESOURCE_PRINCIPAL_RPST", "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM"):
+        copy = rp_dir / os.path.basename(rp_env[name])
+        shutil.copy(rp_env[name], copy)
+        rp_env[name] = f"/run/resource-principal/{copy.name}"
+    for path in [rp_dir, *rp_dir.iterdir()]:
+        os.chown(path, IMAGE_UID, IMAGE_UID)
+    ca = emu.env["REQUESTS_CA_BUNDLE"]
+    return {"env_file": str(env_file), "oci_dir": str(oci_dir), "ca": ca, "rp_dir": str(rp_dir),
+            "rp_env": rp_env}

@@ -8,6 +8,13 @@ import time
 import urllib.request
 
 
+IMAGE_UID = 10001   # the image's mlflow user: mounted files must be readable by it
+# What a container on the host network needs to reach the emulator (see tests/oci_emulator/README).
+PASSED_VARS = ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE",
+               "SSL_CERT_FILE", "OCI_REGION_METADATA", "OCI_SDK_DEFAULT_RETRY_ENABLED",
+               "OCI_METADATA_BASE_URL")
+
+
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["docker", *args], check=check, capture_output=True, text=True)
 
@@ -35,3 +42,17 @@ def wait_healthy(url: str, timeout: float = 120) -> float:
 def process_args(container: str) -> str:
     """Command lines of every process in the container, one per line."""
     return docker("top", container, "-o", "pid,args").stdout
+
+
+def identity_args(files: dict, iam_type: str) -> list[str]:
+    """docker run arguments giving a container the OCIFS_IAM_TYPE identity against the emulator,
+    from the `container_files` fixture: the API key config in the image user's home, or the
+    resource principal files and variables (instance principal needs only the metadata URL)."""
+    args = ["-e", f"OCIFS_IAM_TYPE={iam_type}"]
+    if iam_type == "api_key":
+        args += ["-v", f"{files['oci_dir']}:/home/mlflow/.oci:ro"]
+    if iam_type == "resource_principal":
+        args += ["-v", f"{files['rp_dir']}:/run/resource-principal:ro"]
+        for name, value in files["rp_env"].items():
+            args += ["-e", f"{name}={value}"]
+    return args

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -17,7 +16,7 @@ import uuid
 import pytest
 from mlflow.tracking import MlflowClient
 
-from e2e_support import docker, inspect, process_args, wait_healthy
+from e2e_support import PASSED_VARS, docker, identity_args, inspect, process_args, wait_healthy
 from oci_emulator import realm
 
 pytestmark = pytest.mark.e2e
@@ -25,11 +24,6 @@ pytestmark = pytest.mark.e2e
 IMAGE = "oci-mlflow:latest"
 PASSWORD = "p@ss:w/rd%#?&1"
 ENCODED = "p%40ss%3Aw%2Frd%25%23%3F%261"
-IMAGE_UID = 10001
-# What a container on the host network needs to reach the emulator (see tests/oci_emulator/README).
-PASSED_VARS = ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE",
-               "SSL_CERT_FILE", "OCI_REGION_METADATA", "OCI_SDK_DEFAULT_RETRY_ENABLED",
-               "OCI_METADATA_BASE_URL")
 
 
 def sql(statement: str) -> str:
@@ -54,45 +48,12 @@ def database():
     sql(f"DROP DATABASE IF EXISTS {name}; DROP USER IF EXISTS '{name}'@'127.0.0.1';")
 
 
-@pytest.fixture()
-def container_files(clean_oci_emulator, tmp_path):
-    """An env file with the emulator's variables, and a copy of its ~/.oci readable by the image's
-    uid (the emulator's keys are 0600 and owned by the test runner)."""
-    emu = clean_oci_emulator
-    env_file = tmp_path / "emulator.env"
-    env_file.write_text("".join(f"{k}={emu.env[k]}\n" for k in PASSED_VARS if k in emu.env))
-    oci_dir = tmp_path / "oci"
-    shutil.copytree(emu.credentials.state_dir / "home" / ".oci", oci_dir,
-                    ignore=shutil.ignore_patterns("sessions"))
-    for path in [oci_dir, *oci_dir.rglob("*")]:
-        os.chown(path, IMAGE_UID, IMAGE_UID)
-    # Resource principal v2.2: the RPST and its session key as files, as OCI services provide them.
-    rp_dir = tmp_path / "resource-principal"
-    rp_dir.mkdir()
-    rp_env = dict(emu.resource_principal_env)
-    for name in ("OCI_RESOURCE_PRINCIPAL_RPST", "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM"):
-        copy = rp_dir / os.path.basename(rp_env[name])
-        shutil.copy(rp_env[name], copy)
-        rp_env[name] = f"/run/resource-principal/{copy.name}"
-    for path in [rp_dir, *rp_dir.iterdir()]:
-        os.chown(path, IMAGE_UID, IMAGE_UID)
-    ca = emu.env["REQUESTS_CA_BUNDLE"]
-    return {"env_file": str(env_file), "oci_dir": str(oci_dir), "ca": ca, "rp_dir": str(rp_dir),
-            "rp_env": rp_env}
-
-
 def run_args(files: dict, name: str, iam_type: str, secret_id: str, port: int, *extra: str) -> list[str]:
     args = ["--name", name, "--network", "host", "--env-file", files["env_file"],
             "-v", f"{files['ca']}:{files['ca']}:ro",
             "-e", "MLFLOW_HOST=127.0.0.1", "-e", f"MLFLOW_PORT={port}", "-e", "MLFLOW_WORKERS=1",
             "-e", "BACKEND_PROVIDER=mysql", "-e", f"DB_SECRET_OCID={secret_id}",
-            "-e", f"OCIFS_IAM_TYPE={iam_type}", *extra]
-    if iam_type == "api_key":
-        args += ["-v", f"{files['oci_dir']}:/home/mlflow/.oci:ro"]
-    if iam_type == "resource_principal":
-        args += ["-v", f"{files['rp_dir']}:/run/resource-principal:ro"]
-        for name, value in files["rp_env"].items():
-            args += ["-e", f"{name}={value}"]
+            *extra, *identity_args(files, iam_type)]
     return [*args, IMAGE]
 
 

@@ -79,8 +79,13 @@ INVALID = [
      "MLFLOW_ARTIFACTS_DESTINATION"),
     ("destination-mlflow-artifacts", {"MLFLOW_ARTIFACTS_DESTINATION": "mlflow-artifacts:/"},
      "MLFLOW_ARTIFACTS_DESTINATION"),
-    ("destination-oci-not-yet", {"MLFLOW_ARTIFACTS_DESTINATION": "oci://bucket@ns/prefix"},
+    ("destination-oci-dotdot", {"MLFLOW_ARTIFACTS_DESTINATION": "oci://bucket@ns/a/../b"},
      "MLFLOW_ARTIFACTS_DESTINATION"),
+    ("oci-part-size", {"MLFLOW_ARTIFACTS_DESTINATION": "oci://b@ns/p",
+                       "MLFLOW_OCI_PART_SIZE_MB": "0"}, "MLFLOW_OCI_PART_SIZE_MB"),
+    ("oci-parallelism", {"MLFLOW_ARTIFACTS_DESTINATION": "oci://b@ns/p",
+                         "MLFLOW_OCI_UPLOAD_PARALLELISM": "many"}, "MLFLOW_OCI_UPLOAD_PARALLELISM"),
+    ("tmpdir-relative", {"MLFLOW_TMPDIR": "tmp"}, "MLFLOW_TMPDIR"),
     ("destination-oci-no-namespace", {"MLFLOW_ARTIFACTS_DESTINATION": "oci://bucket/prefix"},
      "MLFLOW_ARTIFACTS_DESTINATION"),
     ("destination-oci-bad-bucket", {"MLFLOW_ARTIFACTS_DESTINATION": "oci://bu ck@ns/p"},
@@ -90,7 +95,7 @@ INVALID = [
     ("root-gs", {"MLFLOW_DEFAULT_ARTIFACT_ROOT": "gs://b/x"}, "MLFLOW_DEFAULT_ARTIFACT_ROOT"),
     ("root-relative", {"MLFLOW_DEFAULT_ARTIFACT_ROOT": "./mlruns"},
      "MLFLOW_DEFAULT_ARTIFACT_ROOT"),
-    ("root-oci-not-yet", {"MLFLOW_DEFAULT_ARTIFACT_ROOT": "oci://b@ns/"},
+    ("root-oci-empty-bucket", {"MLFLOW_DEFAULT_ARTIFACT_ROOT": "oci://@ns/"},
      "MLFLOW_DEFAULT_ARTIFACT_ROOT"),
     ("root-proxy-without-serving", {"MLFLOW_SERVE_ARTIFACTS": "0",
                                     "MLFLOW_DEFAULT_ARTIFACT_ROOT": "mlflow-artifacts:/"},
@@ -178,9 +183,12 @@ def test_vault_secret_is_read_at_serve_time_not_by_load_config(base_env):
     assert config.mysql is None
 
 
-def test_oci_artifacts_say_not_yet(base_env):
-    with pytest.raises(ConfigError, match="oci:// artifact stores are not supported"):
-        load_config({**base_env, "MLFLOW_ARTIFACTS_DESTINATION": "oci://b@ns/p"})
+def test_parse_oci_uri(launcher):
+    parse = launcher.config.parse_oci_uri
+    assert parse("oci://my.bkt-1@axaxnpc/p/q/") == launcher.config.OciLocation("my.bkt-1", "axaxnpc", "p/q/")
+    assert parse("oci://b@ns").prefix == parse("oci://b@ns/").prefix == ""
+    with pytest.raises(ConfigError, match="write oci://bucket@namespace/prefix"):
+        parse("oci://b/p")
 
 
 def test_provider_lists_allowed_values(base_env):
@@ -213,15 +221,40 @@ def test_load_config_touches_no_disk(base_env, data_dir):
     assert not data_dir.exists()
 
 
-def test_valid_oci_uri_shapes_reach_the_not_yet_function(base_env, monkeypatch, launcher):
-    seen = []
-    monkeypatch.setattr(launcher.config, "_oci_artifact_store",
-                        lambda name, uri, iam: seen.append((name, uri, iam)))
+def test_oci_destination_needs_no_local_artifact_dir(base_env, launcher):
     config = load_config({**base_env, "MLFLOW_ARTIFACTS_DESTINATION": "oci://my.bkt-1@axaxnpc/p/",
                           "OCIFS_IAM_TYPE": "instance_principal"})
-    assert seen == [("MLFLOW_ARTIFACTS_DESTINATION", "oci://my.bkt-1@axaxnpc/p/",
-                     "instance_principal")]
-    assert config.local_dirs == ((("MLFLOW_DATA_DIR", str(base_env["MLFLOW_DATA_DIR"]))),)
+    data = str(base_env["MLFLOW_DATA_DIR"])
+    assert config.artifacts_destination == "oci://my.bkt-1@axaxnpc/p/"
+    assert config.local_dirs == (("MLFLOW_DATA_DIR", data), ("MLFLOW_TMPDIR", f"{data}/tmp"))
+    assert config.child_env["OCIFS_IAM_TYPE"] == "instance_principal"
+
+
+def test_oci_root_while_serving_warns_that_clients_bypass_the_proxy(base_env):
+    uri = "oci://b@ns/p/"
+    config = load_config({**base_env, "MLFLOW_ARTIFACTS_DESTINATION": uri,
+                          "MLFLOW_DEFAULT_ARTIFACT_ROOT": uri})
+    assert config.default_artifact_root == uri
+    assert [w for w in config.warnings if w.startswith("MLFLOW_DEFAULT_ARTIFACT_ROOT: with an oci:// "
+                                                        "root, clients read and write")]
+    assert not load_config({**base_env, "MLFLOW_ARTIFACTS_DESTINATION": uri}).warnings
+
+
+def test_oci_transfer_knobs(launcher):
+    load = launcher.config.load_oci_transfer
+    assert load({}) == launcher.config.OciTransfer(128 * 2**20, 16 * 2**20, 4)
+    assert load({"MLFLOW_OCI_MULTIPART_THRESHOLD_MB": "1", "MLFLOW_OCI_PART_SIZE_MB": "2",
+                 "MLFLOW_OCI_UPLOAD_PARALLELISM": "8"}) == launcher.config.OciTransfer(2**20, 2 * 2**20, 8)
+
+
+@pytest.mark.parametrize("env,expected", [({}, "{data}/tmp"), ({"TMPDIR": "/scratch"}, "/scratch"),
+                                          ({"TMPDIR": "/scratch", "MLFLOW_TMPDIR": "/big"}, "/big")])
+def test_server_tmpdir_defaults_to_the_data_volume(base_env, env, expected):
+    config = load_config({**base_env, **env})
+    expected = expected.format(data=base_env["MLFLOW_DATA_DIR"])
+    assert config.tmpdir == expected and config.child_env["TMPDIR"] == expected
+    assert ("MLFLOW_TMPDIR", expected) in config.local_dirs
+    assert "MLFLOW_TMPDIR" not in config.child_env
 
 
 # ------------------------------------------------------------- writable directories

@@ -267,7 +267,7 @@ def test_prefers_home_then_falls_back_to_root(tmp_path, monkeypatch, oci_home):
     root_oci.mkdir(parents=True)
     (root_oci / "key.pem").write_text("KEY")
     write_config(root_oci, "~/.oci/key.pem")
-    monkeypatch.setattr(mlflow_launcher.vault, "ROOT_OCI_DIR", str(root_oci))
+    monkeypatch.setattr(mlflow_launcher.oci_identity, "ROOT_OCI_DIR", str(root_oci))
     assert load_api_key_config({"HOME": str(oci_home)})["key_file"] == \
         str(oci_home / ".oci" / "key.pem")
     # No ~/.oci: the upstream guide's /root/.oci, with '~' meaning /root there.
@@ -277,7 +277,7 @@ def test_prefers_home_then_falls_back_to_root(tmp_path, monkeypatch, oci_home):
 
 def test_no_config_anywhere(tmp_path, monkeypatch):
     import mlflow_launcher
-    monkeypatch.setattr(mlflow_launcher.vault, "ROOT_OCI_DIR", str(tmp_path / "none"))
+    monkeypatch.setattr(mlflow_launcher.oci_identity, "ROOT_OCI_DIR", str(tmp_path / "none"))
     with pytest.raises(ConfigError, match="needs an OCI config: mount a directory"):
         load_api_key_config({"HOME": str(tmp_path)})
 
@@ -286,14 +286,17 @@ def test_host_absolute_key_path_says_use_tilde(oci_home):
     write_config(oci_home / ".oci", "/home/jdoe/.oci/oci_api_key.pem")
     with pytest.raises(ConfigError) as info:
         load_api_key_config({"HOME": str(oci_home)})
-    assert info.value.variable == "DB_SECRET_OCID"
+    assert info.value.variable == "OCIFS_IAM_TYPE"  # no caller named the setting at stake
+    with pytest.raises(ConfigError) as info:
+        load_api_key_config({"HOME": str(oci_home)}, variable="MLFLOW_ARTIFACTS_DESTINATION")
+    assert info.value.variable == "MLFLOW_ARTIFACTS_DESTINATION"
     assert "host path that does not exist in the container" in info.value.message
     assert "key_file=~/.oci/" in info.value.message
 
 
 def test_unreadable_config(oci_home, monkeypatch):
     import mlflow_launcher
-    monkeypatch.setattr(mlflow_launcher.vault, "_readable", lambda path: False)
+    monkeypatch.setattr(mlflow_launcher.oci_identity, "_readable", lambda path: False)
     with pytest.raises(ConfigError, match="is not readable by uid"):
         load_api_key_config({"HOME": str(oci_home)})
 

@@ -63,10 +63,22 @@ def prepare_dirs(config):
                           f"{config.sqlite_file} is not writable by uid {uid}; {hint}")
 
 
+def _free_space(path):
+    """Free bytes for this uid under path, as text ('unknown' if it cannot be measured)."""
+    try:
+        stat = os.statvfs(path)
+    except OSError:
+        return "unknown free"
+    return f"{stat.f_bavail * stat.f_frsize / 2**30:.1f} GiB free"
+
+
 def log_line(config):
     artifacts = config.artifacts_destination if config.serve_artifacts \
         else config.default_artifact_root
+    # The temp space bounds the largest artifact the server can proxy back to a client.
+    tmpdir = f" tmpdir={config.tmpdir} ({_free_space(config.tmpdir)})" if config.tmpdir else ""
     return (f"{PROG}: starting mlflow server: host={config.host} port={config.port} "
             f"workers={config.workers} server={config.server} "
             f"backend={redact_uri(config.backend_uri)} "
-            f"serve_artifacts={'yes' if config.serve_artifacts else 'no'} artifacts={artifacts}")
+            f"serve_artifacts={'yes' if config.serve_artifacts else 'no'} artifacts={artifacts}"
+            f"{tmpdir}")

@@ -31,7 +31,7 @@ CONSUMED_VARS = (
     "MLFLOW_GUNICORN_OPTS", "MLFLOW_UVICORN_OPTS",
     "MLFLOW_DEFAULT_ARTIFACT_ROOT", "MLFLOW_ARTIFACTS_DESTINATION",
     "DBUSERNAME", "DBPASSWORD", "DBHOST", "DBPORT", "DBNAME", "DB_SECRET_OCID",
-    "MLFLOW_DB_WAIT_SECONDS",
+    "MLFLOW_DB_WAIT_SECONDS", "MLFLOW_TMPDIR",
 )
 
 # Options the launcher owns: passing them as extra args would bypass validation, put a
@@ -74,6 +74,7 @@ class Config:
     db_secret_ocid: str | None = None  # backend_uri is resolved from Vault at serve time
     mysql: "MysqlTarget | None" = dataclasses.field(default=None, repr=False)  # for the wait
     db_wait: int = DEFAULT_DB_WAIT
+    tmpdir: str | None = None        # the server's TMPDIR: where proxied downloads are spooled
 
 
 @dataclasses.dataclass(frozen=True)
@@ -284,28 +285,54 @@ def _sqlite_backend(environ, data_dir):
 
 # ---------------------------------------------------------------- artifacts
 
-def _oci_artifact_store(name, uri, iam_type):
-    """Accept an oci:// artifact location. Replace this function to add oci-mlflow support."""
-    raise ConfigError(name, f"{uri}: oci:// artifact stores are not supported by this image yet; "
-                            "use a local path on the data volume")
+@dataclasses.dataclass(frozen=True)
+class OciLocation:
+    bucket: str
+    namespace: str
+    prefix: str                      # object name prefix, no leading slash, '' or ending in '/'
 
 
-def _check_oci_uri(name, uri, iam_type):
+def parse_oci_uri(uri, name="MLFLOW_ARTIFACTS_DESTINATION"):
+    """oci://bucket@namespace/prefix -> OciLocation; the one parser of these URIs (the artifact
+    repository uses it too). Object names are the prefix plus the artifact path."""
     match = OCI_URI_RE.match(uri)
     if not match:
         raise ConfigError(name, f"{uri!r}: write oci://bucket@namespace/prefix")
     if not BUCKET_RE.match(match["bucket"]):
-        raise ConfigError(name, f"{uri!r}: bucket {match['bucket']!r} is not a valid bucket name")
+        raise ConfigError(name, f"{uri!r}: bucket {match['bucket']!r} is not a valid bucket name "
+                                "(letters, digits, '-', '_', '.')")
     if not NAMESPACE_RE.match(match["namespace"]):
         raise ConfigError(name, f"{uri!r}: {match['namespace']!r} is not an Object Storage "
                                 "namespace (lowercase letters and digits)")
-    return _oci_artifact_store(name, uri, iam_type)
+    prefix = (match["prefix"] or "").strip("/")
+    if any(part in ("", ".", "..") for part in prefix.split("/")) and prefix:
+        raise ConfigError(name, f"{uri!r}: the prefix has an empty, '.' or '..' segment")
+    return OciLocation(match["bucket"], match["namespace"], prefix + "/" if prefix else "")
 
 
-def _artifact_location(name, value, iam_type, allow_remote):
+@dataclasses.dataclass(frozen=True)
+class OciTransfer:
+    """How the oci:// artifact repository moves bytes (MLFLOW_OCI_* knobs, validated here once)."""
+    multipart_threshold: int         # bytes: files above this are uploaded in parts
+    part_size: int                   # bytes per part (also what a streamed upload buffers)
+    parallelism: int                 # parts in flight per upload
+
+
+def load_oci_transfer(environ):
+    mib = 1024 * 1024
+    # OCI allows 10,000 parts per object: 16 MiB parts cap an object at ~156 GiB, and a streamed
+    # upload holds parallelism + 1 parts in memory (80 MiB by default, per upload in flight).
+    part = _int(environ, "MLFLOW_OCI_PART_SIZE_MB", 16, 1, 5 * 1024)
+    threshold = _int(environ, "MLFLOW_OCI_MULTIPART_THRESHOLD_MB", 128, 1, 50 * 1024)
+    parallelism = _int(environ, "MLFLOW_OCI_UPLOAD_PARALLELISM", 4, 1, 32)
+    return OciTransfer(threshold * mib, part * mib, parallelism)
+
+
+def _artifact_location(name, value, allow_remote):
     """Validate an artifact location; returns the local dir to prepare, or None if remote."""
     if value.startswith("oci://"):
-        return _check_oci_uri(name, value, iam_type)
+        parse_oci_uri(value, name)   # served by mlflow_oci_artifacts; nothing local to prepare
+        return None
     if value.startswith("file://"):
         if not value.startswith("file:///"):
             raise ConfigError(name, f"{value!r}: write file:///absolute/path (three slashes)")
@@ -320,7 +347,7 @@ def _artifact_location(name, value, iam_type, allow_remote):
     raise ConfigError(name, f"{value!r} is not supported; use {allowed}")
 
 
-def _artifacts(environ, data_dir, iam_type):
+def _artifacts(environ, data_dir):
     """Returns (serve, destination, root, local dirs, warnings)."""
     serve = _bool(environ, "MLFLOW_SERVE_ARTIFACTS", True)
     destination = _get(environ, "MLFLOW_ARTIFACTS_DESTINATION")
@@ -328,9 +355,16 @@ def _artifacts(environ, data_dir, iam_type):
     dirs, warnings = [], []
     if serve:
         destination = destination or os.path.join(data_dir, "artifacts")
-        local = _artifact_location("MLFLOW_ARTIFACTS_DESTINATION", destination, iam_type, False)
+        local = _artifact_location("MLFLOW_ARTIFACTS_DESTINATION", destination, False)
         if local:
             dirs.append(("MLFLOW_ARTIFACTS_DESTINATION", local))
+        if root and root.startswith("oci://"):
+            # The upstream guide sets both to the same oci:// URI; new runs then point clients at
+            # the bucket itself, bypassing the proxy this server was asked to be.
+            warnings.append("MLFLOW_DEFAULT_ARTIFACT_ROOT: with an oci:// root, clients read and "
+                            "write Object Storage themselves (OCI credentials and an oci:// "
+                            "artifact plugin on every client); unset it to proxy artifacts "
+                            "through the server (mlflow-artifacts:/)")
         root = root or "mlflow-artifacts:/"
     else:
         if destination:
@@ -341,7 +375,7 @@ def _artifacts(environ, data_dir, iam_type):
         if root.startswith("mlflow-artifacts:"):
             raise ConfigError("MLFLOW_DEFAULT_ARTIFACT_ROOT", f"{root!r} needs the server to proxy "
                               "artifacts; set MLFLOW_SERVE_ARTIFACTS=1 or use a storage location")
-    local = _artifact_location("MLFLOW_DEFAULT_ARTIFACT_ROOT", root, iam_type, True)
+    local = _artifact_location("MLFLOW_DEFAULT_ARTIFACT_ROOT", root, True)
     if local:
         dirs.append(("MLFLOW_DEFAULT_ARTIFACT_ROOT", local))
     return serve, destination, root, dirs, warnings
@@ -362,9 +396,24 @@ def _csv_list(environ, name, warnings):
     return ",".join(items)
 
 
-def _child_env(environ, backend_uri, iam_type, job_execution, lists):
+def _tmpdir(environ, data_dir):
+    """MLFLOW_TMPDIR, else TMPDIR, else <data dir>/tmp.
+
+    MLflow spools every proxied download from a remote store to a temp file before sending it, so
+    the temp space must hold the largest artifact: by default it is on the data volume, not in the
+    container's writable layer (or a small tmpfs).
+    """
+    name = "MLFLOW_TMPDIR" if _get(environ, "MLFLOW_TMPDIR") else "TMPDIR"
+    path = _get(environ, name) or os.path.join(data_dir, "tmp")
+    if not path.startswith("/"):
+        raise ConfigError(name, f"{path!r} must be an absolute path")
+    return path
+
+
+def _child_env(environ, backend_uri, iam_type, job_execution, lists, tmpdir):
     env = {k: v for k, v in environ.items() if k not in CONSUMED_VARS}
     env["MLFLOW_BACKEND_STORE_URI"] = backend_uri
+    env["TMPDIR"] = tmpdir
     # Job execution costs +1.6 GiB and queues in /dev/shm: on only when asked for.
     env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "true" if job_execution else "false"
     env["OCIFS_IAM_TYPE"] = env["OCI_IAM_TYPE"] = iam_type  # oci-mlflow reads either name
@@ -399,8 +448,10 @@ def load_config(environ):
         dirs.append((variable, os.path.dirname(sqlite_file)))
     else:
         raise ConfigError("BACKEND_PROVIDER", f"{provider!r}: use one of {', '.join(PROVIDERS)}")
-    serve, destination, root, artifact_dirs, artifact_warnings = _artifacts(
-        environ, data_dir, iam_type)
+    serve, destination, root, artifact_dirs, artifact_warnings = _artifacts(environ, data_dir)
+    if any(location and location.startswith("oci://") for location in (destination, root)):
+        load_oci_transfer(environ)   # a bad knob fails here, not at the first upload
+    tmpdir = _tmpdir(environ, data_dir)
     lists = {name: _csv_list(environ, name, warnings) for name in
              ("MLFLOW_SERVER_ALLOWED_HOSTS", "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS")}
     job_execution = _bool(environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION", False)
@@ -408,9 +459,10 @@ def load_config(environ):
         host=host, port=port, workers=workers, server=server, server_opts=server_opts,
         backend_uri=backend_uri, serve_artifacts=serve, artifacts_destination=destination,
         default_artifact_root=root,
-        child_env=_child_env(environ, backend_uri, iam_type, job_execution, lists),
-        local_dirs=tuple(dirs + artifact_dirs), sqlite_file=sqlite_file,
+        child_env=_child_env(environ, backend_uri, iam_type, job_execution, lists, tmpdir),
+        local_dirs=tuple(dirs + artifact_dirs + [("MLFLOW_TMPDIR", tmpdir)]), sqlite_file=sqlite_file,
         warnings=tuple(warnings + artifact_warnings),
         mlflow_bin=_get(environ, "MLFLOW_LAUNCHER_MLFLOW_BIN") or DEFAULT_MLFLOW_BIN,
         iam_type=iam_type, db_secret_ocid=secret_ocid, mysql=mysql, db_wait=db_wait,
+        tmpdir=tmpdir,
     )
