@@ -31,7 +31,8 @@ def test_missing_bucket_stops_the_start(config_for):
         check_oci_artifact_store(config_for("absent"))
     assert info.value.variable == "MLFLOW_ARTIFACTS_DESTINATION"
     assert info.value.message.startswith(f"oci://absent@{realm.NAMESPACE}/p/: bucket 'absent' not "
-                                         f"found in namespace '{realm.NAMESPACE}' or not authorized")
+                                         f"found in namespace '{realm.NAMESPACE}' or not authorized "
+                                         "(OCI 404): create it")
 
 
 def test_host_key_path_stops_the_start(config_for, oci_emulator_env, tmp_path, monkeypatch):

@@ -16,9 +16,11 @@ OCI_TIMEOUT = (10, 30)           # connect, read seconds for the start-up check
 
 
 def bucket_refusal(uri, location, code, iam_type):
-    """The message for OCI's 404 on a bucket: it does not exist, or no policy lets us see it."""
+    """The message for OCI's 404 on a bucket: it does not exist, or no policy lets us see it.
+    `code` is None for a HEAD (no body to carry it)."""
+    status = f"OCI 404 {code}" if code else "OCI 404"
     return (f"{uri}: bucket {location.bucket!r} not found in namespace {location.namespace!r} or "
-            f"not authorized (OCI 404 {code}): create it, or let the {iam_type} principal manage "
+            f"not authorized ({status}): create it, or let the {iam_type} principal manage "
             "objects in it (OCIFS_IAM_TYPE)")
 
 

@@ -37,7 +37,7 @@ def read_secret_bundle(secret_ocid, iam_type, environ):
         total_elapsed_time_seconds=30, retry_max_wait_between_calls_seconds=5,
         retry_base_sleep_time_seconds=1, service_error_check=True).get_retry_strategy()
     client, region = make_client(oci.secrets.SecretsClient, iam_type, environ, VAULT,
-                         retry_strategy=retry, timeout=OCI_TIMEOUT)
+                                 retry_strategy=retry, timeout=OCI_TIMEOUT)
     try:
         bundle = client.get_secret_bundle(secret_ocid, stage="CURRENT").data
     except oci.exceptions.ServiceError as exc:

@@ -18,6 +18,7 @@ import errno
 import os
 import posixpath
 import threading
+import typing
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from mlflow.entities import FileInfo
@@ -44,6 +45,12 @@ _LOCK = threading.Lock()
 _SHARED = {}
 
 
+class _Oci(typing.NamedTuple):
+    client: object          # oci.object_storage.ObjectStorageClient
+    uploads: object         # oci.object_storage.UploadManager on that client
+    iam_type: str
+
+
 def _iam_type():
     iam_type = os.environ.get("OCIFS_IAM_TYPE") or os.environ.get("OCI_IAM_TYPE") or "api_key"
     if iam_type not in IAM_TYPES:
@@ -52,22 +59,22 @@ def _iam_type():
     return iam_type
 
 
-def _shared_client():
-    """(client, upload manager, iam type), made once per process (a forked worker makes its own)."""
+def _shared():
+    """The process's client and upload manager (a forked worker makes its own)."""
     import oci  # noqa: PLC0415 - keep `import mlflow_oci_artifacts` cheap for entry point scans
     with _LOCK:
         if _SHARED.get("pid") != os.getpid():
             iam_type = _iam_type()
             try:
-                client, _ = make_client(oci.object_storage.ObjectStorageClient, iam_type,
-                                        os.environ, VARIABLE, timeout=OCI_TIMEOUT)
+                client = make_client(oci.object_storage.ObjectStorageClient, iam_type,
+                                     os.environ, VARIABLE, timeout=OCI_TIMEOUT)[0]
             except ConfigError as exc:
                 raise MlflowException(f"{exc.variable}: {exc.message}", MISCONFIGURED) from None
             transfer = load_oci_transfer(os.environ)
             uploads = oci.object_storage.UploadManager(
                 client, allow_parallel_uploads=True, parallel_process_count=transfer.parallelism)
-            _SHARED.update(pid=os.getpid(), client=client, uploads=uploads, iam_type=iam_type)
-        return _SHARED["client"], _SHARED["uploads"], _SHARED["iam_type"]
+            _SHARED.update(pid=os.getpid(), oci=_Oci(client, uploads, iam_type), iam_type=iam_type)
+        return _SHARED["oci"]
 
 
 class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
@@ -127,20 +134,20 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
         self._upload_file(local_file, name)
 
     def _upload_file(self, local_file, name):
-        client, uploads, _ = _shared_client()
+        shared = _shared()
         size = os.path.getsize(local_file)
         with self._oci_errors(f"upload of {name}"):
             if size > self._transfer.multipart_threshold:
-                uploads.upload_file(self._namespace, self._bucket, name, local_file,
-                                    part_size=self._transfer.part_size)
+                shared.uploads.upload_file(self._namespace, self._bucket, name, local_file,
+                                           part_size=self._transfer.part_size)
             else:
                 with open(local_file, "rb") as body:
-                    client.put_object(self._namespace, self._bucket, name, body,
-                                      content_length=size)
+                    shared.client.put_object(self._namespace, self._bucket, name, body,
+                                             content_length=size)
 
     def log_artifacts(self, local_dir, artifact_path=None):
         jobs = []
-        for directory, _, files in os.walk(local_dir):
+        for directory, _dirs, files in os.walk(local_dir):
             relative = os.path.relpath(directory, local_dir)
             relative = "" if relative == "." else relative.replace(os.sep, "/")
             for filename in files:
@@ -177,14 +184,14 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
     def _stream_upload(self, artifact_file_name, artifact_path):
         name = self._name(posixpath.join(artifact_path or "",
                                          posixpath.basename(artifact_file_name)))
-        client, _, _ = _shared_client()
+        client = _shared().client
         return _StreamUpload(self, client, name)
 
     # ------------------------------------------------------------ listing and deleting
 
     def _pages(self, prefix, delimiter=None):
         """(objects, prefixes) of each page of a listing."""
-        client, _, _ = _shared_client()
+        client = _shared().client
         start = None
         while True:
             with self._oci_errors(f"listing of {prefix or '/'}"):
@@ -210,9 +217,9 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
     def delete_artifacts(self, artifact_path=None):
         base = self._name(artifact_path)
         inside = base.rstrip("/") + "/" if base else ""
-        names = [o.name for objects, _ in self._pages(base) for o in objects
+        names = [o.name for objects, _prefixes in self._pages(base) for o in objects
                  if o.name == base or o.name.startswith(inside)]
-        client, _, _ = _shared_client()
+        client = _shared().client
 
         def delete(name):
             with self._oci_errors(f"deletion of {name}"):
@@ -223,7 +230,7 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
     # ------------------------------------------------------------ downloads
 
     def _download_file(self, remote_file_path, local_path):
-        client, _, _ = _shared_client()
+        client = _shared().client
         name = self._name(remote_file_path)
         with self._oci_errors(f"artifact {remote_file_path}"):
             response = client.get_object(self._namespace, self._bucket, name)
@@ -236,6 +243,9 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
                     out.write(chunk)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                # Concurrent downloads can pass the check together: free the space at once.
+                with contextlib.suppress(OSError):
+                    os.remove(local_path)
                 raise MlflowException(_no_room(os.path.dirname(local_path), size, remote_file_path),
                                       MISCONFIGURED) from None
             raise
