@@ -11,7 +11,7 @@ version_added: 0.1.0
 description:
   - Checks that an OCI Object Storage bucket exists, creates it when asked (O(compartment_id)), or deletes an empty one
     (O(state=absent)), on the managed node with that node's OCI identity (O(auth_type)).
-  - With O(check_writable=true) it also proves that the principal can use the bucket as an artifact store: it writes a small
+  - With O(check_writable=true) it also proves that the principal can use the bucket as an artifact store; it writes a small
     probe object under O(write_probe_prefix), reads it back and deletes it. The probe never counts as a change.
   - Failures say what to fix; a bucket OCI does not show (404 C(BucketNotFound)) may be missing or hidden by a missing IAM
     policy for the principal, and the message names both and the O(auth_type) used. A O(namespace) that is not the
@@ -69,7 +69,7 @@ options:
     default: Standard
   check_writable:
     description:
-      - With O(state=present), prove that the principal can write, read and delete objects under O(write_probe_prefix): put a
+      - With O(state=present), prove that the principal can write, read and delete objects under O(write_probe_prefix). Put a
         small probe object, read it back, delete it. Not done in check mode.
       - A principal that can write and read but not delete gives a warning (the probe object stays; MLflow needs delete to
         remove artifacts).
@@ -173,7 +173,7 @@ writable:
 error_kind:
   description:
     - Why the task failed. V(invalid) bad options; V(auth) the OCI principal could not be set up; V(missing) the bucket is not
-      there (or not visible: a 404); V(namespace) the namespace is not the tenancy's and the bucket is not visible in it;
+      there (or not visible, a 404); V(namespace) the namespace is not the tenancy's and the bucket is not visible in it;
       V(denied) 401 or 403, or the write probe was refused; V(not_empty) O(state=absent) on a bucket that holds objects;
       V(error) anything else (unreachable endpoint, timeouts, server errors).
   returned: on failure
@@ -496,8 +496,8 @@ def main():
     except BucketError as exc:
         for warning in manager.warnings:
             module.warn(warning)
-        module.fail_json(msg=exc.message, error_kind=exc.kind, **dict(
-            empty, namespace=manager.namespace, tenancy_namespace=manager.tenancy_namespace))
+        empty.update(namespace=manager.namespace, tenancy_namespace=manager.tenancy_namespace)
+        module.fail_json(msg=exc.message, error_kind=exc.kind, **empty)
     for warning in manager.warnings:
         module.warn(warning)
     if not module._diff:
