@@ -27,7 +27,8 @@ rm -f /var/run/docker.sock /run/containerd/containerd.sock 2>/dev/null || true
 
 logfile=${DOCKERD_LOG:-/var/log/dockerd.log}
 log "starting dockerd (log: $logfile)"
-nohup dockerd >"$logfile" 2>&1 &
+# Its own session: the engine outlives the shell (or CI step) that started it.
+setsid nohup dockerd >"$logfile" 2>&1 </dev/null &
 
 for _ in $(seq 1 60); do
   if docker info >/dev/null 2>&1; then

@@ -15,7 +15,8 @@ if ! command -v mysqld_safe >/dev/null 2>&1; then
 fi
 install -d -o mysql -g mysql /run/mysqld
 log "starting mysqld on 127.0.0.1:3306"
-nohup mysqld_safe --bind-address=127.0.0.1 --port=3306 >/var/log/mariadb-test.log 2>&1 &
+# Its own session: the server outlives the shell that started it.
+setsid nohup mysqld_safe --bind-address=127.0.0.1 --port=3306 >/var/log/mariadb-test.log 2>&1 </dev/null &
 for _ in $(seq 1 60); do
   if ping; then log "mariadb is up"; exit 0; fi
   sleep 1

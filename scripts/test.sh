@@ -2,7 +2,8 @@
 # make test: bring up what the tests need (Docker engine, base image, Debian packages: docker-registry and
 # MariaDB), then run every suite:
 # pytest (launcher units, the image module against the engine, end to end with the MLflow client),
-# the molecule scenario, ansible-test sanity and ansible-lint. `scripts/test.sh lint` runs the last two.
+# the molecule scenarios (default; mysql: MariaDB and a Vault secret in the OCI emulator), ansible-test sanity
+# and ansible-lint. `scripts/test.sh lint` runs the last two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"  # the project venv, also when called without make
@@ -28,6 +29,7 @@ else
   scripts/mariadb.sh
   run "pytest" pytest tests -ra
   run "molecule default" molecule test -s default
+  run "molecule mysql" molecule test -s mysql
   lint
 fi
 

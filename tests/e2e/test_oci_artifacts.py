@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import time
 
 import mlflow.artifacts
@@ -33,28 +34,40 @@ def payload(size: int, seed: int = 3) -> bytes:
     return (bytes(range(seed, 256)) + bytes(range(seed))) * (size // 256) + b"x" * (size % 256)
 
 
+def run_args(files: dict, iam_type: str, name: str, *extra: str, bucket: str = BUCKET) -> list[str]:
+    """`docker run` arguments for the image serving artifacts from the emulated bucket."""
+    return ["--name", f"oci-mlflow-art-{name}", "--network", "host", "--env-file", files["env_file"],
+            "-v", f"{files['ca']}:{files['ca']}:ro",
+            "-e", "MLFLOW_HOST=127.0.0.1", "-e", f"MLFLOW_PORT={PORT}", "-e", "MLFLOW_WORKERS=1",
+            "-e", "MLFLOW_SERVE_ARTIFACTS=1",
+            "-e", f"MLFLOW_ARTIFACTS_DESTINATION=oci://{bucket}@{realm.NAMESPACE}/{PREFIX}",
+            # Small parts, so that a few MiB exercise the multipart paths.
+            "-e", "MLFLOW_OCI_PART_SIZE_MB=1", "-e", "MLFLOW_OCI_MULTIPART_THRESHOLD_MB=1",
+            *identity_args(files, iam_type), *extra, IMAGE]
+
+
 @contextlib.contextmanager
 def server(files: dict, iam_type: str, name: str, *extra: str, bucket: str = BUCKET):
-    """The image serving artifacts from the emulated bucket; yields (client, seconds to healthy)."""
-    name = f"oci-mlflow-art-{name}"
-    docker("rm", "-f", name, check=False)
+    """The image serving artifacts from the emulated bucket; yields (client, seconds to healthy, name)."""
+    container = f"oci-mlflow-art-{name}"
+    docker("rm", "-f", container, check=False)
     start = time.monotonic()
-    docker("run", "-d", "--name", name, "--network", "host", "--env-file", files["env_file"],
-           "-v", f"{files['ca']}:{files['ca']}:ro",
-           "-e", "MLFLOW_HOST=127.0.0.1", "-e", f"MLFLOW_PORT={PORT}", "-e", "MLFLOW_WORKERS=1",
-           "-e", "MLFLOW_SERVE_ARTIFACTS=1",
-           "-e", f"MLFLOW_ARTIFACTS_DESTINATION=oci://{bucket}@{realm.NAMESPACE}/{PREFIX}",
-           # Small parts, so that a few MiB exercise the multipart paths.
-           "-e", "MLFLOW_OCI_PART_SIZE_MB=1", "-e", "MLFLOW_OCI_MULTIPART_THRESHOLD_MB=1",
-           *identity_args(files, iam_type), *extra, IMAGE)
+    docker("run", "-d", *run_args(files, iam_type, name, *extra, bucket=bucket))
     try:
         try:
             wait_healthy(f"http://127.0.0.1:{PORT}", timeout=120)
         except TimeoutError:
-            pytest.fail(docker("logs", name, check=False).stderr[-3000:])
-        yield MlflowClient(tracking_uri=f"http://127.0.0.1:{PORT}"), time.monotonic() - start, name
+            pytest.fail(docker("logs", container, check=False).stderr[-3000:])
+        yield MlflowClient(tracking_uri=f"http://127.0.0.1:{PORT}"), time.monotonic() - start, container
     finally:
-        docker("rm", "-f", name, check=False)
+        docker("rm", "-f", container, check=False)
+
+
+def run_to_exit(files: dict, iam_type: str, name: str, bucket: str = BUCKET) -> tuple[int, list[str]]:
+    """The image in the foreground, for settings it must refuse at start: (exit code, stderr lines)."""
+    proc = subprocess.run(["docker", "run", "--rm", *run_args(files, iam_type, name, bucket=bucket)],
+                          capture_output=True, text=True, timeout=120)
+    return proc.returncode, [line for line in proc.stderr.splitlines() if line.strip()]
 
 
 @pytest.fixture()
@@ -144,16 +157,13 @@ def test_download_larger_than_the_temp_space_is_a_clear_error(
     assert seconds < 10
 
 
-def test_host_key_path_and_missing_bucket_are_clear_errors(
-        clean_oci_emulator, container_files, no_oci_client_env, tmp_path):
-    (tmp_path / "f.txt").write_text("x")
-    # No bucket: the client is told which one is missing where, and by whom it was looked for.
-    with server(container_files, "api_key", "nobucket", bucket="missing-bucket") as (client, _, _):
-        run_id = client.create_run(client.create_experiment("nobucket")).info.run_id
-        with pytest.raises(REFUSED) as info:
-            client.log_artifact(run_id, str(tmp_path / "f.txt"))
-    assert (f"oci://missing-bucket@{realm.NAMESPACE}/{PREFIX}: bucket 'missing-bucket' not found "
-            f"in namespace '{realm.NAMESPACE}' or not authorized") in str(info.value)
+def test_host_key_path_and_missing_bucket_stop_the_start_with_one_line(clean_oci_emulator, container_files):
+    # No bucket: the launcher looks before serving and says which one is missing where, for whom.
+    code, lines = run_to_exit(container_files, "api_key", "nobucket", bucket="missing-bucket")
+    assert code == 2 and len(lines) == 1, lines
+    assert (f"MLFLOW_ARTIFACTS_DESTINATION: oci://missing-bucket@{realm.NAMESPACE}/{PREFIX}: bucket "
+            f"'missing-bucket' not found in namespace '{realm.NAMESPACE}' or not authorized") in lines[0]
+    assert "api_key principal" in lines[0]
 
     clean_oci_emulator.state.add_bucket(BUCKET)
     config = os.path.join(container_files["oci_dir"], "config")
@@ -161,14 +171,22 @@ def test_host_key_path_and_missing_bucket_are_clear_errors(
         text = handle.read()
     with open(config, "w", encoding="utf-8") as handle:
         handle.write(text.replace("~/.oci/", "/home/jdoe/.oci/"))
-    with server(container_files, "api_key", "hostkey") as (client, _, name):
-        run_id = client.create_run(client.create_experiment("hostkey")).info.run_id
+    code, lines = run_to_exit(container_files, "api_key", "hostkey")
+    assert code == 2 and len(lines) == 1, lines
+    assert "MLFLOW_ARTIFACTS_DESTINATION: the OCI config /home/mlflow/.oci/config has " \
+           "key_file=/home/jdoe/.oci/" in lines[0]
+    assert "a host path that does not exist in the container; write key_file=~/.oci/" in lines[0]
+    assert "PRIVATE KEY" not in "".join(lines)
+
+
+def test_a_bucket_gone_while_serving_is_a_clear_error(clean_oci_emulator, container_files,
+                                                      no_oci_client_env, tmp_path):
+    (tmp_path / "f.txt").write_text("x")
+    clean_oci_emulator.state.add_bucket(BUCKET)
+    with server(container_files, "api_key", "gone") as (client, _, _):
+        run_id = client.create_run(client.create_experiment("gone")).info.run_id
+        del clean_oci_emulator.state.buckets[BUCKET]
         with pytest.raises(REFUSED) as info:
             client.log_artifact(run_id, str(tmp_path / "f.txt"))
-        logs = docker("logs", name).stderr
-    message = str(info.value)
-    assert "MLFLOW_ARTIFACTS_DESTINATION: the OCI config /home/mlflow/.oci/config has " \
-           "key_file=/home/jdoe/.oci/" in message
-    assert "a host path that does not exist in the container; write key_file=~/.oci/" in message
-    assert "BEGIN" not in logs and "PRIVATE KEY" not in logs
-
+    assert (f"oci://{BUCKET}@{realm.NAMESPACE}/{PREFIX}: bucket '{BUCKET}' not found "
+            f"in namespace '{realm.NAMESPACE}' or not authorized") in str(info.value)

@@ -145,6 +145,15 @@ def test_an_older_schema_is_upgraded_once_and_a_failed_upgrade_keeps_the_server(
         assert f"check mode: would upgrade the schema from {old} to revision {head}" in flat(check.output), \
             check.output[-3000:]
         assert revision(database) == old
+
+        # Repaired (the schema is at head again), the container recreated: the data is all there.
+        sql(f"UPDATE {database}.alembic_version SET version_num = '{head}';")
+        docker("rm", "-f", name)
+        back = run_playbook("deploy.yml", variables)
+        assert back.returncode == 0, back.output[-3000:]
+        assert "database schema is current" in flat(back.output)
+        assert client.get_run(run_id).data.metrics == {"m": 1.0}
+        assert client.get_experiment_by_name("made-before-the-upgrade") is not None
     finally:
         run_playbook("teardown.yml", variables)
 

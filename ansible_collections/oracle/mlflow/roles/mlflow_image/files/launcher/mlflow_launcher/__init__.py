@@ -1,7 +1,8 @@
 """Turn the image's env contract into an `mlflow server` command.
 
-Stdlib only, except where a feature needs the image's packages: the `oci` SDK (DB_SECRET_OCID) and
-mysql-connector (the database wait) are imported inside the functions that use them.
+Stdlib only, except where a feature needs the image's packages: the `oci` SDK (DB_SECRET_OCID,
+oci:// artifact stores) and mysql-connector (the database wait) are imported inside the functions
+that use them.
 
 Usage: mlflow-launcher [serve|db-upgrade|db-create|healthcheck|print-command] [args]
 (the image runs `python -m mlflow_launcher`).
@@ -12,9 +13,9 @@ the backend URI travels to MLflow in the MLFLOW_BACKEND_STORE_URI env var, which
 Every configuration error is one line on stderr and exit code 2, naming the variable to fix.
 
 One job per module: config (the env contract), envfile, command (argv, directories), oci_identity
-(OCIFS_IAM_TYPE, for every OCI client), artifacts (the oci:// store at start), vault (DB_SECRET_OCID),
-database (the wait), schema (db-upgrade), provision (db-create), health (healthcheck), cli (main).
-The names below are
+(OCIFS_IAM_TYPE, for every OCI client), artifacts (the oci:// store at start), vault
+(DB_SECRET_OCID), database (the wait), schema (db-upgrade), provision (db-create), health
+(healthcheck), cli (main). The names below are
 re-exported for callers and tests; to replace one of them, patch the module that uses it.
 """
 

@@ -5,6 +5,7 @@ import os
 import re
 import sys
 
+from .artifacts import check_oci_artifact_store
 from .command import build_command, check_extra_args, log_line, prepare_dirs
 from .config import PROG, ConfigError, load_config, redact_uri
 from .database import wait_for_database
@@ -60,7 +61,7 @@ def db_upgrade(config, extra_args):
 
 
 def serve(config, extra_args):
-    config = _ready_backend(config)
+    config = check_oci_artifact_store(_ready_backend(config))
     argv, env = build_command(config, extra_args)
     _print_warnings(config)
     print(log_line(config), file=sys.stderr, flush=True)
