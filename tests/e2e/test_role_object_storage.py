@@ -84,6 +84,10 @@ def test_missing_bucket_and_wrong_namespace_fail_before_any_change(deploy, clean
     assert wrong_ns.returncode != 0
     assert (f"Namespace 'otherns' is not the namespace of this principal's tenancy ('{realm.NAMESPACE}')"
             in one_line(wrong_ns.output))
+    bad = deploy(dict(variables, mlflow_server_artifacts_destination=f"oci://{BUCKET}/{PREFIX}"))
+    assert bad.returncode != 0
+    assert (f"mlflow_server_artifacts_destination: 'oci://{BUCKET}/{PREFIX}' is not an Object Storage location: "
+            "write oci://bucket@namespace/prefix") in one_line(bad.output)
     assert inspect("oci-mlflow-e2e-os-missing") is None
     assert not (tmp_path / "data").exists() and not (tmp_path / "etc").exists()
     assert emu.state.objects(BUCKET) == {}
@@ -130,6 +134,14 @@ def test_api_key_bucket_created_and_artifacts_stored(deploy, clean_oci_emulator,
     check = deploy(variables, check=True)
     assert check.returncode == 0 and check.changed == 0, check.output[-4000:]
     assert emu.state.objects(BUCKET, PREFIX) == stored   # no probe left behind
+
+    # Check mode with another bucket to create: it is read, not created, and nothing is written.
+    seen = len(emu.requests_for("object_storage"))
+    other = dict(variables, mlflow_server_default_artifact_root=f"oci://{BUCKET}-2@{realm.NAMESPACE}/x")
+    dry = deploy(other, check=True)
+    assert dry.returncode == 0, dry.output[-4000:]
+    assert emu.state.bucket(f"{BUCKET}-2") is None
+    assert {e["method"] for e in emu.requests_for("object_storage")[seen:]} == {"GET"}
 
 
 def test_instance_principal(deploy, clean_oci_emulator, tmp_path):
