@@ -2,7 +2,8 @@
 # make test: bring up what the tests need (Docker engine, base image, Debian packages: docker-registry and
 # MariaDB), then run every suite:
 # pytest (launcher units, the image module against the engine, end to end with the MLflow client),
-# the molecule scenarios (default; mysql: MariaDB and a Vault secret in the OCI emulator), ansible-test sanity
+# the molecule scenarios (default; mysql: MariaDB and a Vault secret in the OCI emulator; object_storage:
+# oci:// artifacts in an emulated bucket), ansible-test sanity
 # and ansible-lint. `scripts/test.sh lint` runs the last two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,7 @@ else
   run "pytest" pytest tests -ra
   run "molecule default" molecule test -s default
   run "molecule mysql" molecule test -s mysql
+  run "molecule object_storage" molecule test -s object_storage
   lint
 fi
 

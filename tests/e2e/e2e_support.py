@@ -64,13 +64,13 @@ def process_args(container: str) -> str:
     return docker("top", container, "-o", "pid,args").stdout
 
 
-def identity_args(files: dict, iam_type: str) -> list[str]:
+def identity_args(files: dict, iam_type: str, oci_mount: str = "/home/mlflow/.oci") -> list[str]:
     """docker run arguments giving a container the OCIFS_IAM_TYPE identity against the emulator,
     from the `container_files` fixture: the API key config in the image user's home, or the
     resource principal files and variables (instance principal needs only the metadata URL)."""
     args = ["-e", f"OCIFS_IAM_TYPE={iam_type}"]
     if iam_type == "api_key":
-        args += ["-v", f"{files['oci_dir']}:/home/mlflow/.oci:ro"]
+        args += ["-v", f"{files['oci_dir']}:{oci_mount}:ro"]
     if iam_type == "resource_principal":
         args += ["-v", f"{files['rp_dir']}:/run/resource-principal:ro"]
         for name, value in files["rp_env"].items():

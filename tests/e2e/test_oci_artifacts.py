@@ -34,7 +34,8 @@ def payload(size: int, seed: int = 3) -> bytes:
     return (bytes(range(seed, 256)) + bytes(range(seed))) * (size // 256) + b"x" * (size % 256)
 
 
-def run_args(files: dict, iam_type: str, name: str, *extra: str, bucket: str = BUCKET) -> list[str]:
+def run_args(files: dict, iam_type: str, name: str, *extra: str, bucket: str = BUCKET,
+             oci_mount: str = "/home/mlflow/.oci") -> list[str]:
     """`docker run` arguments for the image serving artifacts from the emulated bucket."""
     return ["--name", f"oci-mlflow-art-{name}", "--network", "host", "--env-file", files["env_file"],
             "-v", f"{files['ca']}:{files['ca']}:ro",
@@ -43,16 +44,17 @@ def run_args(files: dict, iam_type: str, name: str, *extra: str, bucket: str = B
             "-e", f"MLFLOW_ARTIFACTS_DESTINATION=oci://{bucket}@{realm.NAMESPACE}/{PREFIX}",
             # Small parts, so that a few MiB exercise the multipart paths.
             "-e", "MLFLOW_OCI_PART_SIZE_MB=1", "-e", "MLFLOW_OCI_MULTIPART_THRESHOLD_MB=1",
-            *identity_args(files, iam_type), *extra, IMAGE]
+            *identity_args(files, iam_type, oci_mount), *extra, IMAGE]
 
 
 @contextlib.contextmanager
-def server(files: dict, iam_type: str, name: str, *extra: str, bucket: str = BUCKET):
+def server(files: dict, iam_type: str, name: str, *extra: str, bucket: str = BUCKET,
+           oci_mount: str = "/home/mlflow/.oci"):
     """The image serving artifacts from the emulated bucket; yields (client, seconds to healthy, name)."""
     container = f"oci-mlflow-art-{name}"
     docker("rm", "-f", container, check=False)
     start = time.monotonic()
-    docker("run", "-d", *run_args(files, iam_type, name, *extra, bucket=bucket))
+    docker("run", "-d", *run_args(files, iam_type, name, *extra, bucket=bucket, oci_mount=oci_mount))
     try:
         try:
             wait_healthy(f"http://127.0.0.1:{PORT}", timeout=120)
@@ -63,9 +65,11 @@ def server(files: dict, iam_type: str, name: str, *extra: str, bucket: str = BUC
         docker("rm", "-f", container, check=False)
 
 
-def run_to_exit(files: dict, iam_type: str, name: str, bucket: str = BUCKET) -> tuple[int, list[str]]:
+def run_to_exit(files: dict, iam_type: str, name: str, bucket: str = BUCKET,
+                oci_mount: str = "/home/mlflow/.oci") -> tuple[int, list[str]]:
     """The image in the foreground, for settings it must refuse at start: (exit code, stderr lines)."""
-    proc = subprocess.run(["docker", "run", "--rm", *run_args(files, iam_type, name, bucket=bucket)],
+    proc = subprocess.run(["docker", "run", "--rm", *run_args(files, iam_type, name, bucket=bucket,
+                                                              oci_mount=oci_mount)],
                           capture_output=True, text=True, timeout=120)
     return proc.returncode, [line for line in proc.stderr.splitlines() if line.strip()]
 
@@ -123,6 +127,25 @@ def test_artifacts_through_the_server(clean_oci_emulator, container_files, no_oc
     assert {(c["principal"]["type"], c["principal"]["id"]) for c in calls} == {(iam_type, principal_id)}
     # The large upload was streamed to Object Storage in parts, never spooled by the server.
     assert len([c for c in calls if c["method"] == "PUT" and "/u/" in c["path"]]) == 4
+
+
+def test_the_upstream_guides_root_oci_mount(clean_oci_emulator, container_files, no_oci_client_env, tmp_path):
+    """`-v ~/.oci:/root/.oci` as in the upstream guide: as the image's own user it is refused with
+    the way out; with --user root the server signs with that API key."""
+    emu = clean_oci_emulator
+    emu.state.add_bucket(BUCKET)
+    code, lines = run_to_exit(container_files, "api_key", "rootmount-refused", oci_mount="/root/.oci")
+    assert code == 2 and len(lines) == 1, lines
+    assert "/root/.oci, the upstream guide's mount, is readable only by root: to keep that mount, " \
+           "run the container with --user root" in lines[0]
+
+    (tmp_path / "f.txt").write_text("from root")
+    with server(container_files, "api_key", "rootmount", "--user", "root",
+                oci_mount="/root/.oci") as (client, _, _):
+        run = client.create_run(client.create_experiment("root-mount")).info
+        client.log_artifact(run.run_id, str(tmp_path / "f.txt"))
+    assert any(name.endswith("/f.txt") for name in emu.state.objects(BUCKET, PREFIX))
+    assert {c["principal"]["id"] for c in emu.requests_for("object_storage")} == {realm.USER}
 
 
 def test_download_larger_than_the_temp_space_is_a_clear_error(

@@ -43,7 +43,8 @@ def oci_config_dir(environ, variable=IAM_VARIABLE):
                                             "directory readable by that uid")
             return directory
     root_note = "" if os.getuid() == 0 else \
-        f" ({ROOT_OCI_DIR}, the upstream guide's mount, is readable only by root)"
+        (f" ({ROOT_OCI_DIR}, the upstream guide's mount, is readable only by root: to keep that "
+         "mount, run the container with --user root)")
     raise ConfigError(variable, f"OCIFS_IAM_TYPE=api_key needs an OCI config: mount a directory "
                                 f"with config and key at {tried[0]} (read-only){root_note}, or use "
                                 "instance_principal / resource_principal")
