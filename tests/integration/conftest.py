@@ -129,3 +129,11 @@ def home(tmp_path, emu):
     home.mkdir()
     (home / '.oci').symlink_to(emu.credentials.home / '.oci')
     return home
+
+
+@pytest.fixture
+def env(emu, home):
+    """A module's environment: the emulator's proxy, CA and region, and this test's HOME."""
+    env = emu.process_env()
+    env['HOME'] = str(home)
+    return env

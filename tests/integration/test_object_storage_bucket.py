@@ -20,13 +20,6 @@ PROBE = ".oracle-mlflow-write-probe-"
 
 
 @pytest.fixture
-def env(emu, home):
-    env = emu.process_env()
-    env["HOME"] = str(home)
-    return env
-
-
-@pytest.fixture
 def bucket(run_module, env):
     """bucket(args, check=False, diff=False, env=None) -> the module's result."""
     def run(args, check=False, diff=False, env=env):

@@ -30,11 +30,9 @@ PRINCIPALS = ["api_key", "security_token", "instance_principal", "resource_princ
 # -- fixtures and helpers ----------------------------------------------------------------------------
 
 @pytest.fixture
-def env(emu, home):
-    """The module's environment: the emulator, this test's HOME, no DOCKER_CONFIG."""
-    env = emu.process_env()
+def env(env):
+    """The shared module environment, without DOCKER_CONFIG: logins write under this test's HOME."""
     env.pop("DOCKER_CONFIG", None)
-    env["HOME"] = str(home)
     return env
 
 

@@ -36,13 +36,6 @@ CENSORED = "the output has been hidden due to the fact that 'no_log: true' was s
 # -- fixtures and helpers ----------------------------------------------------------------------------
 
 @pytest.fixture
-def env(emu, home):
-    env = emu.process_env()
-    env["HOME"] = str(home)
-    return env
-
-
-@pytest.fixture
 def info(run_module, env):
     """info(args, check=False, env=None) -> the result as the ad hoc JSON callback prints it."""
     def run(args, check=False, env=env):
