@@ -154,12 +154,19 @@ def main():
             size = int(docker("image", "inspect", "-f", "{{.Size}}", cfg["image"]))
             results[key] = dict(image=cfg["image"], image_mb=round(size / 1e6), iam=IAM,
                                 **measure(key, cfg, emu_url, data_file, digest, work))
-        print(json.dumps(results, indent=1))
+        # One file per day, one entry per identity: runs with IAM=api_key and instance_principal add up.
+        out = ROOT / "benchmarks" / f"results-artifacts-{time.strftime('%Y-%m-%d')}.json"
+        recorded = json.loads(out.read_text()) if out.exists() else {}
+        recorded[IAM] = results
+        recorded["_note"] = (f"benchmarks/bench_artifacts.py, RUNS={RUNS} SIZE_MB={SIZE_MB}; medians; MB = 10^6 bytes; "
+                             "the emulator on loopback stands in for Object Storage")
+        out.write_text(json.dumps(recorded, indent=1) + "\n")
         print(f"\n{'':12} {'image MB':>9} {'healthy s':>10} {'up MB/s':>8} {'down MB/s':>10} "
               f"{'OS calls':>9} {'tokens':>7}   ({SIZE_MB} MB x {RUNS}, {IAM})")
         for key, r in results.items():
             print(f"{key:12} {r['image_mb']:>9} {r['healthy_s']:>10} {r['upload_mb_s']:>8} "
                   f"{r['download_mb_s']:>10} {r['object_storage_calls']:>9} {r['token_fetches']:>7}")
+        print(f"wrote {out.relative_to(ROOT)}")
     finally:
         emu.terminate()
         emu.wait()

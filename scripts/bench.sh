@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# make bench: oci-mlflow:latest against a naive `pip install mlflow oci-mlflow` image on the same base.
+# make bench: oci-mlflow:latest against a naive `pip install mlflow oci-mlflow` image on the same base,
+# then oci:// artifact throughput (benchmarks/bench_artifacts.py) and MySQL start-up times
+# (benchmarks/bench_mysql_start.py).
 # Image sizes, then per image RUNS x (docker run -> 200 on /health, memory ~10 s after healthy,
 # MlflowClient log_metric latency, /health on kept-alive vs new connections, docker stop duration).
 # Prints a table and writes benchmarks/results-<date>.json. Containers are bench-*, ports 5070-5071, so it can run beside tests.
@@ -47,3 +49,9 @@ t0=$SECONDS
 "$py" benchmarks/bench.py --ours "$ours" --naive "$naive" --base "$base" \
   --naive-build-seconds "${build_seconds:-}" --out "benchmarks/results-$(date +%F).json"
 log "measurements took $((SECONDS - t0)) s"
+
+log "oci:// artifacts through the server (benchmarks/bench_artifacts.py)"
+"$py" benchmarks/bench_artifacts.py
+scripts/mariadb.sh
+log "MySQL backend start-up (benchmarks/bench_mysql_start.py)"
+"$py" benchmarks/bench_mysql_start.py
