@@ -7,8 +7,9 @@ import io
 
 import pytest
 
-from mlflow_launcher import main
-from mlflow_launcher.provision import read_admin_password
+from mlflow_launcher import ConfigError, MysqlTarget, main
+from mlflow_launcher.config import redacted_line
+from mlflow_launcher.provision import create_database, read_admin_password
 from mlflow_launcher.schema import describe
 
 
@@ -55,3 +56,34 @@ def test_empty_stdin_is_refused():
 ])
 def test_the_human_line(report, line):
     assert describe(report) == f"mlflow-launcher: {line}"
+
+
+def test_redacted_line_hides_each_secret_and_keeps_text_without_one():
+    assert redacted_line("boom s3cr:t\nat  host", "s3cr:t", "") == "boom *** at host"
+    assert redacted_line("x" * 500, None, limit=10) == "x" * 10
+
+
+class RefusingConnection:
+    """A connection whose first statement fails with `message` (the server side is in the e2e tests)."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def cursor(self):
+        return self
+
+    def execute(self, *_):
+        raise RuntimeError(self.message)
+
+    def close(self):
+        pass
+
+
+def test_db_create_error_with_an_empty_user_password_is_not_garbled():
+    """A URI without a password gives an empty one: the error reads as it was, minus the admin's."""
+    target = MysqlTarget("mlflow", "", "db.internal", 3306, "mlflow", "MLFLOW_BACKEND_STORE_URI")
+    connection = RefusingConnection("1227: Access denied; adm!n:pw lacks CREATE")
+
+    with pytest.raises(ConfigError) as info:
+        create_database(target, "root", "adm!n:pw", connect=lambda *_: connection)
+    assert info.value.message == "as 'root' on db.internal:3306: 1227: Access denied; *** lacks CREATE"

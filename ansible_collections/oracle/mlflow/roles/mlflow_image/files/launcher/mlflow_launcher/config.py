@@ -139,6 +139,15 @@ def redact_uri(uri):
     return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{hostpart}"
 
 
+def redacted_line(error, *secrets, limit=300):
+    """An error's text on one line and at most `limit` characters, each non-empty secret as ***."""
+    text = str(error)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return " ".join(text.split())[:limit]
+
+
 def _is_ip(text):
     try:
         ipaddress.ip_address(text)

@@ -5,7 +5,7 @@ mysql-connector is imported inside the function that connects.
 
 import time
 
-from .config import ConfigError
+from .config import ConfigError, redacted_line
 
 # mysql-connector / MySQL error numbers.
 CANNOT_CONNECT = {2002, 2003, 2005, 2006, 2013, 2055}  # socket, host, unknown host, gone, lost
@@ -72,6 +72,5 @@ def wait_for_database(target, seconds, connect=_mysql_connect, clock=time.monoto
     if kind == "unknown_database":
         raise ConfigError(source, f"unknown database {target.database!r} on {_netloc(target)}: "
                                   f"create it (CHARACTER SET utf8mb4) or fix the database name")
-    detail = " ".join(str(error).replace(target.password, "***").split())[:300] \
-        if target.password else " ".join(str(error).split())[:300]
-    raise ConfigError(source, f"cannot use the database on {_netloc(target)}: {detail}")
+    raise ConfigError(source, f"cannot use the database on {_netloc(target)}: "
+                              f"{redacted_line(error, target.password)}")

@@ -10,7 +10,7 @@ Idempotent: it reports what it changed in one JSON line.
 import json
 import sys
 
-from .config import PROG, ConfigError
+from .config import PROG, ConfigError, redacted_line
 from .database import classify_db_error
 
 VARIABLE = "db-create"
@@ -48,8 +48,8 @@ def create_database(target, admin_user, admin_password, user_host="%", connect=_
                         f"{target.port}: check mlflow_server_db_admin_user and its password") from None
         if kind == "unreachable":
             raise _fail(f"cannot connect to {target.host}:{target.port} as '{admin_user}'") from None
-        detail = " ".join(str(exc).replace(admin_password, "***").split())[:300]
-        raise _fail(f"cannot connect as '{admin_user}': {detail}") from None
+        raise _fail(f"cannot connect as '{admin_user}': "
+                    f"{redacted_line(exc, admin_password)}") from None
     report = {"database": False, "user": False, "grant": False}
     try:
         cursor = connection.cursor()
@@ -71,9 +71,8 @@ def create_database(target, admin_user, admin_password, user_host="%", connect=_
             report["grant"] = True
         connection.commit()
     except Exception as exc:  # noqa: BLE001
-        detail = " ".join(str(exc).replace(target.password, "***")
-                          .replace(admin_password, "***").split())[:300]
-        raise _fail(f"as '{admin_user}' on {target.host}:{target.port}: {detail}") from None
+        raise _fail(f"as '{admin_user}' on {target.host}:{target.port}: "
+                    f"{redacted_line(exc, target.password, admin_password)}") from None
     finally:
         connection.close()
     report["changed"] = any(report.values())

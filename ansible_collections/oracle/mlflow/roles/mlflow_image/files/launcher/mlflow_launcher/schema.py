@@ -12,20 +12,18 @@ MLflow and SQLAlchemy are imported inside the functions (private MLflow helpers,
 the image's lock is what keeps them stable).
 """
 
+import contextlib
 import json
 import sys
 
-from .config import PROG, ConfigError, redact_uri
+from .config import PROG, ConfigError, redact_uri, redacted_line
 
 VARIABLE = "MLFLOW_BACKEND_STORE_URI"
 
 
 def _one_line(exc, secret=None):
     # SQLAlchemy appends the whole statement ("[SQL: CREATE TABLE ...]"): the error is before it.
-    text = " ".join(str(exc).split(" [SQL:", 1)[0].split())
-    if secret:
-        text = text.replace(secret, "***")
-    return text[:400]
+    return redacted_line(str(exc).split(" [SQL:", 1)[0], secret, limit=400)
 
 
 def schema_state(engine):
@@ -45,34 +43,34 @@ def _apply(engine, current):
 
 def upgrade_schema(backend_uri, check=False, password=None):
     """Create or upgrade the schema; returns the report dict. `check` only says what it would do."""
-    try:
-        from mlflow.store.db.utils import create_sqlalchemy_engine  # noqa: PLC0415
-        engine = create_sqlalchemy_engine(backend_uri)
-        current, head = schema_state(engine)
-    except Exception as exc:  # noqa: BLE001 - driver and alembic errors vary; report one line
-        raise ConfigError(VARIABLE, f"cannot read the schema version of "
-                                    f"{redact_uri(backend_uri)}: {_one_line(exc, password)}") from None
-    if current == head:
-        action = "current"
-    elif current is None:
-        action = "create"
-    else:
-        action = "upgrade"
-    report = {"schema": action, "from": current, "to": head, "changed": action != "current",
-              "check_mode": bool(check)}
-    if action == "current" or check:
+    with contextlib.ExitStack() as cleanup:
+        try:
+            from mlflow.store.db.utils import create_sqlalchemy_engine  # noqa: PLC0415
+            engine = create_sqlalchemy_engine(backend_uri)
+            cleanup.callback(engine.dispose)   # on every way out: the pool holds connections
+            current, head = schema_state(engine)
+        except Exception as exc:  # noqa: BLE001 - driver and alembic errors vary; report one line
+            raise ConfigError(VARIABLE, f"cannot read the schema version of "
+                                        f"{redact_uri(backend_uri)}: {_one_line(exc, password)}") from None
+        if current == head:
+            action = "current"
+        elif current is None:
+            action = "create"
+        else:
+            action = "upgrade"
+        report = {"schema": action, "from": current, "to": head, "changed": action != "current",
+                  "check_mode": bool(check)}
+        if action == "current" or check:
+            return report
+        try:
+            _apply(engine, current)
+        except Exception as exc:  # noqa: BLE001
+            reached = _safe_revision(engine)
+            raise ConfigError(VARIABLE, f"schema {action} from {current or 'empty'} to {head} failed "
+                                        f"at revision {reached or 'none'}: {_one_line(exc, password)}; "
+                                        "MySQL DDL is not transactional: restore the backup taken "
+                                        "before the upgrade, fix the cause, and deploy again") from None
         return report
-    try:
-        _apply(engine, current)
-    except Exception as exc:  # noqa: BLE001
-        reached = _safe_revision(engine)
-        raise ConfigError(VARIABLE, f"schema {action} from {current or 'empty'} to {head} failed at "
-                                    f"revision {reached or 'none'}: {_one_line(exc, password)}; "
-                                    "MySQL DDL is not transactional: restore the backup taken "
-                                    "before the upgrade, fix the cause, and deploy again") from None
-    finally:
-        engine.dispose()
-    return report
 
 
 def _safe_revision(engine):
