@@ -16,7 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import (
     OciAuthError,
     get_oci_config_and_signer,
+    make_client,
     oci_auth_argument_spec,
+    retry_strategy,
 )
 
 TENANCY = "ocid1.tenancy.oc1..aaaaaaaatest"
@@ -194,3 +196,25 @@ def test_resource_principal_with_a_broken_environment(monkeypatch):
 
     with pytest.raises(OciAuthError, match=r"Cannot use the resource principal \(OCI_RESOURCE_PRINCIPAL_VERSION=2.2\)"):
         get_oci_config_and_signer(params(auth_type="resource_principal"))
+
+
+# -- clients ------------------------------------------------------------------------------------------
+
+def test_retry_strategy(monkeypatch):
+    assert isinstance(retry_strategy(30), oci.retry.retry.ExponentialBackoffRetryStrategyBase)
+    monkeypatch.setenv("OCI_SDK_DEFAULT_RETRY_ENABLED", "false")
+    assert isinstance(retry_strategy(30), oci.retry.NoneRetryStrategy)
+
+
+def test_make_client_has_the_identity_timeouts_and_bounded_retry(oci_home):
+    client, config = make_client(oci.object_storage.ObjectStorageClient, params(), 20)
+
+    assert config["region"] == "us-ashburn-1"
+    assert client.base_client.timeout == (10, 20)
+    assert isinstance(client.retry_strategy, oci.retry.retry.ExponentialBackoffRetryStrategyBase)
+    assert client.base_client.signer.api_key.startswith(f"{TENANCY}/{USER}/")
+
+
+def test_make_client_raises_the_auth_error(oci_home):
+    with pytest.raises(OciAuthError, match=r"Unknown OCI region 'moon-1'"):
+        make_client(oci.object_storage.ObjectStorageClient, params(region="moon-1"), 20)

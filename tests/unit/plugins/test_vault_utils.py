@@ -31,7 +31,6 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._vault import (
     failure_action,
     is_ocid_reference,
     parse_ocid,
-    retry_strategy,
     secret_reference,
     version_selector,
 )
@@ -307,12 +306,6 @@ def test_reader_reports_principal_setup_failures():
 
     with pytest.raises(_oci_auth.OciAuthError, match="resource principal environment"):
         reader.read(SECRET_REF)
-
-
-def test_retry_strategy(monkeypatch):
-    assert isinstance(retry_strategy(30), oci.retry.retry.ExponentialBackoffRetryStrategyBase)
-    monkeypatch.setenv("OCI_SDK_DEFAULT_RETRY_ENABLED", "false")
-    assert isinstance(retry_strategy(30), oci.retry.NoneRetryStrategy)
 
 
 # -- the lookup's auth option docs --------------------------------------------------------------------------

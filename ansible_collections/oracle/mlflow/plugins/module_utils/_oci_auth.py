@@ -7,7 +7,8 @@ Private to this collection (underscore prefix): no compatibility promise outside
 
 A module merges ``OCI_AUTH_ARGS`` into its argument spec (``oci_auth_argument_spec()``), documents them
 with the ``oracle.mlflow.oci_auth`` doc fragment, and calls ``get_oci_config_and_signer(module.params)``
-(raises ``OciAuthError``) or ``oci_auth_from_module(module)`` (fails the module) when it needs OCI.
+(raises ``OciAuthError``) or ``oci_auth_from_module(module)`` (fails the module) when it needs OCI;
+``make_client(oci.<service>.<Client>, params, timeout)`` adds the collection's timeouts and bounded retry.
 
 Nothing here touches the network at import time. Loading an ``api_key`` or ``security_token`` profile
 reads files only; ``instance_principal`` asks the instance metadata service (and the auth service) when
@@ -66,6 +67,8 @@ METADATA_BASE_URL_ENV = 'OCI_METADATA_BASE_URL'
 METADATA_BASE_URLS = ('http://169.254.169.254/opc/v2', 'http://[fd00:c1::a9fe:a9fe]/opc/v2')
 METADATA_PROBE_TIMEOUT = (3, 10)  # (connect, read) seconds: off OCI the address does not answer
 RESOURCE_PRINCIPAL_VERSION_ENV = 'OCI_RESOURCE_PRINCIPAL_VERSION'
+RETRY_ATTEMPTS = 3
+RETRY_ENABLED_ENV = 'OCI_SDK_DEFAULT_RETRY_ENABLED'
 
 OciRegion = namedtuple('OciRegion', ['identifier', 'key', 'realm', 'realm_domain'])
 OciRegion.__doc__ = """A region as the SDK knows it: ``us-ashburn-1``, ``iad``, ``oc1``, ``oraclecloud.com``."""
@@ -337,6 +340,26 @@ def get_oci_config_and_signer(params):
     config, signer = _LOADERS[auth_type](params)
     config['region'] = resolve_region(config['region']).identifier
     return config, signer
+
+
+def retry_strategy(timeout):
+    """A short, bounded retry (throttling, 5xx, connection errors): the SDK's default retries for up to 10
+    minutes. ``OCI_SDK_DEFAULT_RETRY_ENABLED=false`` turns retries off, as it does for the SDK's default."""
+    if os.environ.get(RETRY_ENABLED_ENV, '').strip().lower() == 'false':
+        return oci.retry.NoneRetryStrategy()
+    return oci.retry.RetryStrategyBuilder(
+        max_attempts=RETRY_ATTEMPTS, total_elapsed_time_seconds=max(2 * timeout, 10),
+        retry_max_wait_between_calls_seconds=5).get_retry_strategy()
+
+
+def make_client(client_class, params, timeout):
+    """``(client, config)``: an SDK client (``oci.secrets.SecretsClient``...) for the identity in ``params``,
+    with (connect, read) timeouts and the bounded retry above; raises ``OciAuthError`` like
+    ``get_oci_config_and_signer``."""
+    config, signer = get_oci_config_and_signer(params)
+    client = client_class(config, signer=signer, timeout=(min(10, timeout), timeout),
+                          retry_strategy=retry_strategy(timeout))
+    return client, config
 
 
 def oci_auth_from_module(module):

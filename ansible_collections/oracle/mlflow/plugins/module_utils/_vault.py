@@ -32,7 +32,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import re
 from collections import namedtuple
 
@@ -40,7 +39,7 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import (
     HAS_OCI_SDK,
     OciAuthError,
     describe_request_error,
-    get_oci_config_and_signer,
+    make_client,
     resolve_region,
 )
 
@@ -53,8 +52,6 @@ ON_FAILURE_CHOICES = ('error', 'warn', 'skip')
 SECRET_OCID_FORMAT = 'ocid1.vaultsecret.<realm>.<region>.<unique id>'
 VAULT_OCID_FORMAT = 'ocid1.vault.<realm>.<region>.<unique id>'
 DEFAULT_TIMEOUT = 30
-RETRY_ATTEMPTS = 3
-RETRY_ENABLED_ENV = 'OCI_SDK_DEFAULT_RETRY_ENABLED'
 
 # ocid1.<resource type>.<realm>.<region>[.<future use>].<unique id>, lower case.
 _OCID = re.compile(r'^ocid1\.(?P<type>[a-z0-9]+)\.(?P<realm>[a-z0-9]+)\.(?P<region>[a-z0-9-]*)'
@@ -295,16 +292,6 @@ def bundle_result(bundle, value):
 # Reading
 
 
-def retry_strategy(timeout):
-    """A short, bounded retry (throttling, 5xx, connection errors): the SDK's default retries for up to 10
-    minutes. ``OCI_SDK_DEFAULT_RETRY_ENABLED=false`` turns retries off, as it does for the SDK's default."""
-    if os.environ.get(RETRY_ENABLED_ENV, '').strip().lower() == 'false':
-        return oci.retry.NoneRetryStrategy()
-    return oci.retry.RetryStrategyBuilder(
-        max_attempts=RETRY_ATTEMPTS, total_elapsed_time_seconds=max(2 * timeout, 10),
-        retry_max_wait_between_calls_seconds=5).get_retry_strategy()
-
-
 class VaultSecretReader(object):
     """Reads secret bundles with the OCI authentication options in ``params`` (see ``_oci_auth``) and
     ``params['timeout']``. The principal and client are made on first use, once."""
@@ -318,11 +305,8 @@ class VaultSecretReader(object):
     def client(self):
         """The Secrets client; raises ``OciAuthError`` when the principal cannot be set up."""
         if self._client is None:
-            config, signer = get_oci_config_and_signer(self.params)
+            self._client, config = make_client(oci.secrets.SecretsClient, self.params, self.timeout)
             self.region = config.get('region')
-            self._client = oci.secrets.SecretsClient(
-                config, signer=signer, timeout=(min(10, self.timeout), self.timeout),
-                retry_strategy=retry_strategy(self.timeout))
         return self._client
 
     def fetch(self, ref, selector=None):

@@ -190,10 +190,9 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import (
     OciAuthError,
     check_oci_sdk,
     describe_request_error,
-    get_oci_config_and_signer,
+    make_client,
     oci_auth_argument_spec,
 )
-from ansible_collections.oracle.mlflow.plugins.module_utils._vault import retry_strategy
 
 if HAS_OCI_SDK:
     import oci
@@ -241,10 +240,7 @@ class BucketManager(object):
     # -- plumbing ------------------------------------------------------------------------------------
 
     def connect(self):
-        config, signer = get_oci_config_and_signer(self.params)
-        self.client = oci.object_storage.ObjectStorageClient(
-            config, signer=signer, timeout=(min(10, self.timeout), self.timeout),
-            retry_strategy=retry_strategy(self.timeout))
+        self.client = make_client(oci.object_storage.ObjectStorageClient, self.params, self.timeout)[0]
 
     def call(self, what, method, *args, **kwargs):
         """``method(*args, **kwargs)``; connection failures become BucketError('error'), ServiceError passes."""
