@@ -2,6 +2,10 @@
 SHELL := /bin/bash
 VENV  := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# The MLflow version of the image (written once, in the env contract): requirements-test.txt pins the
+# test client to it.
+CONTRACT := ansible_collections/oracle/mlflow/plugins/module_utils/_env_contract.py
+export MLFLOW_VERSION := $(shell scripts/mlflow-version.sh)
 
 .PHONY: deploy teardown test lint sanity bench venv clean
 
@@ -32,7 +36,7 @@ $(VENV)/.deploy: requirements.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.test: $(VENV)/.deploy requirements-test.txt
+$(VENV)/.test: $(VENV)/.deploy requirements-test.txt $(CONTRACT)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
 	touch $@
 

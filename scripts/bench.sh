@@ -38,7 +38,7 @@ if [[ ${NAIVE_REBUILD:-0} == 1 ]] || ! have "$naive"; then
   # No layer cache, so the build time is a real one; the old image would only be left dangling.
   docker image rm "$naive" >/dev/null 2>&1 || true
   t0=$(date +%s.%N)
-  docker build --no-cache --network host --build-arg "BASE_IMAGE=$base" -t "$naive" "$ctx" >"$ctx/build.log" 2>&1 \
+  docker build --no-cache --network host --build-arg "BASE_IMAGE=$base" --build-arg "MLFLOW_VERSION=$(scripts/mlflow-version.sh)" -t "$naive" "$ctx" >"$ctx/build.log" 2>&1 \
     || { tail -n 30 "$ctx/build.log" >&2; exit 1; }
   docker image rm $(docker images -q -f label=org.oracle.mlflow.bench=naive-builder) >/dev/null 2>&1 || true
   build_seconds=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')

@@ -7,8 +7,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 files=$here/ansible_collections/oracle/mlflow/roles/mlflow_image/files
 base=${1:-$("$here/scripts/base-image.sh")}
 ca=${MLFLOW_IMAGE_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
-mlflow_version=$(sed -n 's/^mlflow-skinny==//p' "$files/requirements.in")
-docker run --rm --network host -v "$ca:/ca.crt:ro" -v "$files:/w" "$base" sh -euc "
+mlflow_version=$("$here/scripts/mlflow-version.sh")
+docker run --rm --network host -e MLFLOW_VERSION="$mlflow_version" -v "$ca:/ca.crt:ro" -v "$files:/w" "$base" sh -euc "
   python3 -m venv /v
   /v/bin/pip install -q --cert /ca.crt -r /w/requirements.in
   # mlflow's own dependency list pulls in ML libraries the server never imports: see requirements.in.

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
+from pathlib import Path
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
 
-IMAGE_UID = 10001   # the image's mlflow user: mounted files must be readable by it
+# The image's facts, from its env contract: the mlflow user (mounted files must be readable by it) and
+# the MLflow version it ships (its tag).
+from ansible_collections.oracle.mlflow.plugins.module_utils._env_contract import (  # noqa: E402
+    IMAGE_UID, MLFLOW_VERSION)
 # What a container on the host network needs to reach the emulator (see tests/oci_emulator/README).
 PASSED_VARS = ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE",
                "SSL_CERT_FILE", "OCI_REGION_METADATA", "OCI_SDK_DEFAULT_RETRY_ENABLED",

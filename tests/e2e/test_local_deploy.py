@@ -16,11 +16,10 @@ import pytest
 import requests
 from mlflow.tracking import MlflowClient
 
-from e2e_support import docker, inspect, process_args, wait_healthy
+from e2e_support import IMAGE_UID, MLFLOW_VERSION, docker, inspect, process_args, wait_healthy
 
 URL = "http://127.0.0.1:5000"
 CONTAINER = "oci-mlflow"
-IMAGE_UID = 10001
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +55,7 @@ def test_deploy_brings_up_a_healthy_server(run_playbook, deploy_vars, state):
     container = inspect(CONTAINER)
     assert container["State"]["Running"]
     assert container["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
-    assert container["Config"]["Image"] == "oci-mlflow:3.17.2"
+    assert container["Config"]["Image"] == f"oci-mlflow:{MLFLOW_VERSION}"
     assert container["Config"]["User"] == "mlflow"
     state["container_id"] = container["Id"]
     state["started_at"] = container["State"]["StartedAt"]
@@ -66,7 +65,7 @@ def test_deploy_brings_up_a_healthy_server(run_playbook, deploy_vars, state):
 
 def test_image_has_version_and_latest_tags():
     ids = {docker("image", "inspect", "-f", "{{.Id}}", ref).stdout.strip()
-           for ref in ("oci-mlflow:latest", "oci-mlflow:3.17.2")}
+           for ref in ("oci-mlflow:latest", f"oci-mlflow:{MLFLOW_VERSION}")}
     assert len(ids) == 1
 
 

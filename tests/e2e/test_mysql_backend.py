@@ -98,7 +98,8 @@ def test_bad_setting_stops_the_container_with_one_clear_line():
     assert len(lines) == 1 and "MLFLOW_WORKERS" in lines[0], proc.stderr
 
 
-def test_role_reports_the_launchers_error(run_playbook, tmp_path):
+def test_role_refuses_what_the_launcher_would_refuse_before_any_change(run_playbook, tmp_path):
+    """The env contract is checked on the controller with the launcher's own validation."""
     name = "oci-mlflow-e2e-bad"
     variables = {
         "mlflow_server_container_name": name, "mlflow_server_port": 5059,
@@ -109,7 +110,30 @@ def test_role_reports_the_launchers_error(run_playbook, tmp_path):
         start = time.monotonic()
         run = run_playbook("deploy.yml", variables)
         assert run.returncode != 0
-        assert "mlflow-launcher: error: MLFLOW_GUNICORN_OPTS" in run.output, run.output[-3000:]
+        assert "mlflow_server_gunicorn_opts: cannot be split like a shell command line" in run.output, \
+            run.output[-3000:]
+        assert "(MLFLOW_GUNICORN_OPTS)" in run.output
+        assert time.monotonic() - start < 120
+        assert inspect(name) is None and not (tmp_path / "etc").exists()
+    finally:
+        run_playbook("teardown.yml", variables)
+
+
+def test_role_reports_the_launchers_error(run_playbook, tmp_path):
+    """What only the container can find (a directory its uid cannot create) is the launcher's one line,
+    reported by the deploy within seconds."""
+    name = "oci-mlflow-e2e-bad"
+    variables = {
+        "mlflow_server_container_name": name, "mlflow_server_port": 5059,
+        "mlflow_server_data_dir": str(tmp_path / "data"), "mlflow_server_config_dir": str(tmp_path / "etc"),
+        "mlflow_server_extra_env": {"MLFLOW_TMPDIR": "/not-writable-by-the-image/tmp"},
+        "mlflow_server_health_timeout": 20, "mlflow_server_db_upgrade": False,
+    }
+    try:
+        start = time.monotonic()
+        run = run_playbook("deploy.yml", variables)
+        assert run.returncode != 0
+        assert "mlflow-launcher: error: MLFLOW_TMPDIR" in run.output, run.output[-3000:]
         assert time.monotonic() - start < 120
     finally:
         run_playbook("teardown.yml", variables)

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from e2e_support import docker, inspect, wait_healthy
+from e2e_support import MLFLOW_VERSION, docker, inspect, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -53,29 +53,29 @@ def instance_env(clean_oci_emulator, tmp_path):
 def test_push_then_pull_with_an_instance_principal(run_playbook, clean_oci_emulator, ocir_registry,
                                                     operator_env, instance_env, tmp_path):
     emu = clean_oci_emulator
-    shared = {"mlflow_image_registry": ocir_registry.address, "mlflow_server_registry": ocir_registry.address,
-              "mlflow_image_ca_bundle": "/etc/ssl/certs/ca-certificates.crt",
-              "mlflow_image_region": REGION, "mlflow_server_region": REGION}
-    server = {"mlflow_server_registry_auth_type": "instance_principal",
+    # One set of registry settings for the push and the pull; each side says how it logs in.
+    shared = {"mlflow_registry_address": ocir_registry.address, "mlflow_registry_region": REGION,
+              "mlflow_image_ca_bundle": "/etc/ssl/certs/ca-certificates.crt"}
+    server = {"mlflow_registry_auth_type": "instance_principal", "mlflow_server_pull": True,
               "mlflow_server_container_name": CONTAINER, "mlflow_server_port": PORT,
               "mlflow_server_host": "127.0.0.1", "mlflow_server_workers": 1,
               "mlflow_server_data_dir": str(tmp_path / "data"),
               "mlflow_server_config_dir": str(tmp_path / "etc")}
     repository = ocir_registry.repository("oci-mlflow")
-    ref = f"{repository}:3.17.2"
+    ref = f"{repository}:{MLFLOW_VERSION}"
 
     # 1. Build and push with the operator's API key; the namespace is discovered.
     # A label of this run's own makes an image id nobody else uses (the layers come from the cache),
     # so deleting it below cannot touch another deployment, and the server really has to pull it.
     build_vars = {**shared, "mlflow_image_push": True, "mlflow_image_name": "oci-mlflow-e2e-ocir",
                   "mlflow_image_labels": {"org.oracle.mlflow.e2e-run": uuid.uuid4().hex},
-                  "mlflow_image_registry_auth_type": "api_key"}
+                  "mlflow_registry_auth_type": "api_key"}
     build_inventory = inventory(tmp_path / "build.yml", builders=True, servers=False)
     build = run_playbook("deploy.yml", build_vars, inventory=build_inventory, env=operator_env)
     assert build.returncode == 0, build.output[-4000:]
     rebuild = run_playbook("deploy.yml", build_vars, inventory=build_inventory, env=operator_env)
     assert rebuild.returncode == 0 and rebuild.changed == 0, rebuild.output[-4000:]
-    assert sorted(ocir_registry.tags(repository)) == ["3.17.2", "latest"]
+    assert sorted(ocir_registry.tags(repository)) == [MLFLOW_VERSION, "latest"]
     pushed_id = docker("image", "inspect", "-f", "{{.Id}}", ref).stdout.strip()
     signers = {(e["path"], e["principal"]["type"]) for e in emu.requests}
     assert ("/n", "api_key") in signers and ("/20180419/docker/token", "api_key") in signers

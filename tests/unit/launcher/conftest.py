@@ -50,8 +50,10 @@ def set_env(monkeypatch):
 
 @pytest.fixture
 def exec_calls(monkeypatch):
-    """Capture os.execvpe instead of replacing the test process."""
+    """Capture os.execvpe instead of replacing the test process (and do not ask whether this
+    machine's port 5000 is free: test_port_check.py covers that with ports of its own)."""
     calls = []
     monkeypatch.setattr(mlflow_launcher.cli.os, "execvpe",
                         lambda path, argv, env: calls.append((path, argv, env)))
+    monkeypatch.setattr(mlflow_launcher.cli, "check_port_free", lambda config: None)
     return calls

@@ -10,6 +10,7 @@ import sys
 import types
 import urllib.parse
 
+import oci as real_oci  # the fake below keeps the real config reader
 import pytest
 
 from mlflow_launcher import (ConfigError, MysqlTarget, classify_db_error, load_api_key_config,
@@ -150,12 +151,16 @@ class FakeRequestException(Exception):
 def fake_oci(monkeypatch, outcome, record):
     """Install a fake `oci` module whose SecretsClient returns or raises `outcome`."""
     oci = types.ModuleType("oci")
+    # The config file is read by the real SDK reader, as in the image.
     oci.exceptions = types.SimpleNamespace(ServiceError=FakeServiceError,
                                            RequestException=FakeRequestException,
                                            ConnectTimeout=FakeRequestException,
-                                           InvalidConfig=ValueError)
+                                           InvalidConfig=ValueError,
+                                           ProfileNotFound=real_oci.exceptions.ProfileNotFound,
+                                           InvalidKeyFilePath=real_oci.exceptions.InvalidKeyFilePath)
     oci.config = types.SimpleNamespace(validate_config=lambda config: record.append(("validate",
-                                                                                       config)))
+                                                                                       config)),
+                                       from_file=real_oci.config.from_file)
 
     class Builder:
         def __init__(self, **kwargs):

@@ -6,7 +6,7 @@ import re
 import sys
 
 from .artifacts import check_oci_artifact_store
-from .command import build_command, check_extra_args, log_line, prepare_dirs
+from .command import build_command, check_extra_args, check_port_free, log_line, prepare_dirs
 from .config import PROG, ConfigError, load_config, redact_uri
 from .database import wait_for_database
 from .envfile import merged_environ
@@ -62,6 +62,7 @@ def db_upgrade(config, extra_args):
 
 def serve(config, extra_args):
     config = check_oci_artifact_store(_ready_backend(config))
+    check_port_free(config)
     argv, env = build_command(config, extra_args)
     _print_warnings(config)
     print(log_line(config), file=sys.stderr, flush=True)

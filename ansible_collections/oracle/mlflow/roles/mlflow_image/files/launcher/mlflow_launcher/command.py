@@ -1,6 +1,8 @@
 """The `mlflow server` command line, the local directories it needs and its start-up log line."""
 
+import errno
 import os
+import socket
 
 from .config import PROG, ConfigError, redact_uri
 
@@ -61,6 +63,28 @@ def prepare_dirs(config):
             and not os.access(config.sqlite_file, os.R_OK | os.W_OK):
         raise ConfigError("MLFLOW_BACKEND_STORE_URI",
                           f"{config.sqlite_file} is not writable by uid {uid}; {hint}")
+
+
+def check_port_free(config):
+    """Refuse to start when another process holds the listening address: MLflow would log the bind
+    error and exit 0, which a restart policy turns into a silent loop."""
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    probe = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        # As uvicorn binds: SO_REUSEADDR, so a port in TIME_WAIT is not taken for a busy one.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((config.host, config.port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError("MLFLOW_PORT", f"{config.host}:{config.port} is already in use by another "
+                              "process on this host; stop it, or set another MLFLOW_PORT") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise ConfigError("MLFLOW_HOST", f"{config.host} is not an address of this host "
+                              "(or of the container's network); use one it has, or 0.0.0.0") from None
+        raise ConfigError("MLFLOW_PORT", f"cannot listen on {config.host}:{config.port}: "
+                          f"{exc.strerror or exc}") from None
+    finally:
+        probe.close()
 
 
 def _free_space(path):

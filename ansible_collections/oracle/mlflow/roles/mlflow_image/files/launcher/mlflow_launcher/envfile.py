@@ -2,9 +2,7 @@
 
 import os
 
-from .config import ConfigError
-
-DEFAULT_ENV_FILE = "/run/mlflow/mlflow.env"
+from .config import DEFAULT_ENV_FILE, ConfigError
 
 
 def _readable(path):

@@ -12,7 +12,9 @@ The `oci` SDK is imported inside the functions that use it: the launcher stays s
 """
 
 import configparser
+import contextlib
 import os
+import re
 
 from .config import ConfigError
 from .envfile import _readable
@@ -50,45 +52,60 @@ def oci_config_dir(environ, variable=IAM_VARIABLE):
                                 "instance_principal / resource_principal")
 
 
-def _expand_home(path, oci_dir):
-    """`~` in the config means the home the .oci directory lives in (/root for /root/.oci)."""
-    if path == "~" or path.startswith("~/"):
-        return os.path.dirname(oci_dir) + path[1:]
-    return path
+@contextlib.contextmanager
+def _home(path):
+    """HOME set to `path` while the SDK reads the config: it expands `~` in key_file with HOME."""
+    saved = os.environ.get("HOME")
+    os.environ["HOME"] = path
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("HOME", None)
+        else:
+            os.environ["HOME"] = saved
 
 
 def load_api_key_config(environ, profile="DEFAULT", variable=IAM_VARIABLE):
-    """The SDK config dict of ~/.oci/config [profile], with key_file resolved inside the container."""
+    """The SDK config dict of ~/.oci/config [profile], with key_file resolved inside the container.
+
+    Read by the SDK's own reader (oci.config.from_file, as on the host), with `~` meaning the home the
+    .oci directory lives in (/root for the upstream guide's /root/.oci mount).
+    """
+    import oci  # noqa: PLC0415 - only the OCI features need the SDK
     oci_dir = oci_config_dir(environ, variable)
     path = os.path.join(oci_dir, "config")
-    parser = configparser.ConfigParser(interpolation=None)
+    home = os.path.dirname(oci_dir)
     try:
-        with open(path, encoding="utf-8") as handle:
-            parser.read_file(handle)
-    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
-        raise ConfigError(variable, f"cannot read the OCI config {path}: {exc}") from None
-    if profile != "DEFAULT" and not parser.has_section(profile) or \
-            profile == "DEFAULT" and not parser.defaults():
-        raise ConfigError(variable, f"the OCI config {path} has no [{profile}] profile")
-    values = dict(parser.defaults()) if profile == "DEFAULT" else dict(parser[profile])
+        with _home(home):
+            values = oci.config.from_file(file_location=path, profile_name=profile)
+    except oci.exceptions.ProfileNotFound:
+        raise ConfigError(variable, f"the OCI config {path} has no [{profile}] profile") from None
+    except oci.exceptions.InvalidKeyFilePath as exc:
+        raise ConfigError(variable, _key_file_problem(path, str(exc), home)) from None
+    except (OSError, UnicodeDecodeError, configparser.Error, ValueError) as exc:
+        raise ConfigError(variable, f"cannot read the OCI config {path}: {one_line(exc)}") from None
     missing = [k for k in API_KEY_FIELDS if not values.get(k)]
     if missing:
         raise ConfigError(variable, f"the OCI config {path} [{profile}] lacks {', '.join(missing)}")
-    key_file = values["key_file"]
-    resolved = _expand_home(key_file, oci_dir)
-    if not os.path.isfile(resolved):
-        if os.path.isabs(key_file):
-            raise ConfigError(variable, f"the OCI config {path} has key_file={key_file}, a host path "
-                                        "that does not exist in the container; write "
-                                        "key_file=~/.oci/<key file> and mount the key in the same "
-                                        "directory as the config")
-        raise ConfigError(variable, f"the OCI config {path}: key_file {key_file} ({resolved}) "
-                                    "does not exist")
-    if not _readable(resolved):
-        raise ConfigError(variable, f"the OCI config {path}: key_file {resolved} is not readable "
-                                    f"by uid {os.getuid()}")
-    values["key_file"] = resolved
+    with _home(home):
+        values["key_file"] = os.path.expanduser(values["key_file"])
+    if not _readable(values["key_file"]):
+        raise ConfigError(variable, f"the OCI config {path}: key_file {values['key_file']} is not "
+                                    f"readable by uid {os.getuid()}")
     return values
+
+
+def _key_file_problem(path, sdk_message, home):
+    """The SDK names the expanded key_file it did not find: a path outside the config's home is a
+    host path that was mounted as is."""
+    match = re.search(r"key_file's value '([^']*)'", sdk_message)
+    key_file = match.group(1) if match else "?"
+    if not key_file.startswith(home.rstrip("/") + "/"):
+        return (f"the OCI config {path} has key_file={key_file}, a host path that does not exist in "
+                "the container; write key_file=~/.oci/<key file> and mount the key in the same "
+                "directory as the config")
+    return f"the OCI config {path}: key_file {key_file} does not exist"
 
 
 def client_args(iam_type, environ, variable=IAM_VARIABLE):

@@ -1,0 +1,93 @@
+"""What the server reads at start is on the container as a checksum, so a run interrupted between
+writing the settings and (re)creating the container cannot leave it stale; and a server that cannot
+start fails the deploy within seconds, with its exit code and log, instead of after the health timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from e2e_support import docker, inspect, process_args, wait_healthy
+
+pytestmark = pytest.mark.e2e
+
+CALLBACKS = str(Path(__file__).resolve().parent / "callback_plugins")
+
+
+def variables(tmp_path, name, port, **more):
+    return {"mlflow_server_container_name": name, "mlflow_server_port": port, "mlflow_server_host": "127.0.0.1",
+            "mlflow_server_data_dir": str(tmp_path / "data"), "mlflow_server_config_dir": str(tmp_path / "etc"),
+            "mlflow_server_workers": 1, **more}
+
+
+@pytest.fixture()
+def teardown(run_playbook):
+    deployed = []
+    yield deployed.append
+    for extra in deployed:
+        run_playbook("teardown.yml", {**extra, "mlflow_server_purge_data": True})
+
+
+def test_a_run_interrupted_after_the_env_file_restarts_the_server_on_the_next_run(run_playbook, teardown, tmp_path):
+    first = variables(tmp_path, "oci-mlflow-e2e-interrupt", 5081)
+    teardown(first)
+    assert run_playbook("deploy.yml", first).returncode == 0
+    before = inspect("oci-mlflow-e2e-interrupt")
+    assert "--workers 1" in process_args("oci-mlflow-e2e-interrupt")
+
+    second = {**first, "mlflow_server_workers": 2}
+    interrupted = run_playbook("deploy.yml", second, env={
+        **os.environ, "ANSIBLE_CALLBACK_PLUGINS": CALLBACKS, "ANSIBLE_CALLBACKS_ENABLED": "interrupt_after",
+        "ORACLE_MLFLOW_INTERRUPT_AFTER": "Install the env file"})
+    assert interrupted.returncode == 99, interrupted.output[-3000:]
+    assert "MLFLOW_WORKERS=2" in (tmp_path / "etc" / "mlflow.env").read_text()
+    # The run died there: the server still runs with the old settings.
+    assert inspect("oci-mlflow-e2e-interrupt")["State"]["StartedAt"] == before["State"]["StartedAt"]
+
+    resumed = run_playbook("deploy.yml", second)
+    assert resumed.returncode == 0, resumed.output[-3000:]
+    assert resumed.changed > 0, "the settings on disk changed but the server was not restarted"
+    after = inspect("oci-mlflow-e2e-interrupt")
+    assert after["State"]["StartedAt"] != before["State"]["StartedAt"]
+    assert "--workers 2" in process_args("oci-mlflow-e2e-interrupt")
+    assert after["Config"]["Labels"]["org.oracle.mlflow.config-checksum"] != \
+        before["Config"]["Labels"]["org.oracle.mlflow.config-checksum"]
+    wait_healthy("http://127.0.0.1:5081")
+
+    again = run_playbook("deploy.yml", second)
+    assert again.returncode == 0 and again.changed == 0, again.output[-3000:]
+
+
+def test_a_server_that_cannot_bind_its_port_fails_the_deploy_within_seconds(run_playbook, teardown, tmp_path):
+    # A long health timeout: the deploy must end long before it (a build of the image may come first).
+    extra = variables(tmp_path, "oci-mlflow-e2e-crash", 5082, mlflow_server_health_timeout=900)
+    teardown(extra)
+    # Another process on the host holds the port: only the running server meets this fault.
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("127.0.0.1", 5082))
+    holder.listen()
+    try:
+        start = time.monotonic()
+        run = run_playbook("deploy.yml", extra)
+        elapsed = time.monotonic() - start
+    finally:
+        holder.close()
+    assert run.returncode != 0
+    text = " ".join(run.output.split())
+    match = re.search(r"Container oci-mlflow-e2e-crash (is restarting|restarted|is exited) instead of answering "
+                      r"http://127\.0\.0\.1:5082/health \(exit code (\d+), \d+ restart\(s\)\) after (\d+) s\. "
+                      r"Last log lines: (.*)", text)
+    assert match, run.output[-3000:]
+    # The launcher's check: MLflow itself would log the bind error and exit 0, in a silent loop.
+    assert match.group(2) == "2" and int(match.group(3)) <= 15, match.group(0)[:300]
+    assert ("mlflow-launcher: error: MLFLOW_PORT: 127.0.0.1:5082 is already in use by another process on this host"
+            in match.group(4)), match.group(4)[:500]
+    assert elapsed < 450, elapsed
+    docker("rm", "-f", "oci-mlflow-e2e-crash", check=False)
