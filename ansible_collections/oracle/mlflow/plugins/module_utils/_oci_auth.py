@@ -47,6 +47,7 @@ except ImportError:  # pragma: no cover - requests comes with the oci SDK
     HAS_REQUESTS = False
 
 
+OCI_SDK_NAME = 'oci (the OCI SDK for Python)'  # for missing_required_lib
 AUTH_TYPES = ('api_key', 'instance_principal', 'resource_principal', 'security_token')
 DEFAULT_CONFIG_FILE = '~/.oci/config'
 DEFAULT_PROFILE = 'DEFAULT'
@@ -104,7 +105,7 @@ def check_timeout(timeout):
 def check_oci_sdk(module):
     """Fail the module when the oci SDK is missing."""
     if not HAS_OCI_SDK:
-        module.fail_json(msg=missing_required_lib('oci (the OCI SDK for Python)'), exception=OCI_SDK_IMPORT_ERROR)
+        module.fail_json(msg=missing_required_lib(OCI_SDK_NAME), exception=OCI_SDK_IMPORT_ERROR)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'))
 
@@ -121,7 +122,7 @@ def resolve_region(name):
     newly opened regions). The instance metadata service is never asked. Raises ``OciAuthError``.
     """
     if not HAS_OCI_SDK:
-        raise OciAuthError(missing_required_lib('oci (the OCI SDK for Python)'))
+        raise OciAuthError(missing_required_lib(OCI_SDK_NAME))
     wanted = (name or '').strip().lower()
     if not wanted:
         raise OciAuthError('The region is empty.')
@@ -330,7 +331,7 @@ def get_oci_config_and_signer(params):
     auth object (``requests.get(url, auth=signer)``).
     """
     if not HAS_OCI_SDK:
-        raise OciAuthError(missing_required_lib('oci (the OCI SDK for Python)'))
+        raise OciAuthError(missing_required_lib(OCI_SDK_NAME))
     auth_type = params.get('auth_type') or 'api_key'
     if auth_type not in _LOADERS:
         raise OciAuthError("Unknown auth_type '%s': use one of %s." % (auth_type, ', '.join(AUTH_TYPES)))

@@ -39,6 +39,7 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import (
     HAS_REQUESTS,
     OCI_COMMON_ARGS,
     OCI_SDK_IMPORT_ERROR,
+    OCI_SDK_NAME,
     OciAuthError,
     check_timeout,
     get_oci_config_and_signer,
@@ -51,8 +52,6 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._oci_wait import (
     wait_for_state,
     wait_for_work_request,
 )
-
-OCI_SDK = 'oci (the OCI SDK for Python)'
 
 
 def oci_argument_spec(argument_spec=None):
@@ -104,7 +103,7 @@ class OciModule(AnsibleModule):
     def require_sdk(self):
         """Raise ``OracleMlflowError('auth')`` (with the import traceback) when the OCI SDK or requests is missing."""
         if not HAS_OCI_SDK:
-            raise OracleMlflowError('auth', missing_required_lib(OCI_SDK), exception=OCI_SDK_IMPORT_ERROR)
+            raise OracleMlflowError('auth', missing_required_lib(OCI_SDK_NAME), exception=OCI_SDK_IMPORT_ERROR)
         if not HAS_REQUESTS:
             raise OracleMlflowError('auth', missing_required_lib('requests'))
 
