@@ -102,21 +102,28 @@ def test_fail_with_the_principal_error():
 def test_sdk_missing(monkeypatch):
     monkeypatch.setattr(_oci_module, 'HAS_OCI_SDK', False)
     monkeypatch.setattr(_oci_module, 'OCI_SDK_IMPORT_ERROR', 'Traceback: No module named oci')
-    oci_module = module()
+
+    result = failed(module, failure_result=dict(changed=False))
+
+    assert result['error_kind'] == 'auth' and result['changed'] is False
+    assert result['exception'] == 'Traceback: No module named oci'
+    assert result['msg'].startswith('Failed to import the required Python library (oci (the OCI SDK for Python)) on ')
+
+
+def test_sdk_checked_when_first_needed(monkeypatch):
+    """sdk_required=False: a task that needs no OCI call needs no SDK; asking for a client checks it."""
+    monkeypatch.setattr(_oci_module, 'HAS_OCI_SDK', False)
+    oci_module = module(sdk_required=False)
 
     with pytest.raises(OracleMlflowError) as failure:
         oci_module.client(object)
-    result = failed(oci_module.fail, failure.value)
-
-    assert result['error_kind'] == 'auth' and result['exception'] == 'Traceback: No module named oci'
-    assert result['msg'].startswith('Failed to import the required Python library (oci (the OCI SDK for Python)) on ')
+    assert failure.value.kind == 'auth' and 'oci (the OCI SDK for Python)' in failure.value.message
 
 
 def test_requests_missing(monkeypatch):
     monkeypatch.setattr(_oci_module, 'HAS_REQUESTS', False)
 
-    with pytest.raises(OracleMlflowError, match=r'required Python library \(requests\)'):
-        module().require_sdk()
+    assert 'required Python library (requests)' in failed(module)['msg']
 
 
 # -- principal and clients ------------------------------------------------------------------------------

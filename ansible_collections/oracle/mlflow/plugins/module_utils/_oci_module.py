@@ -10,8 +10,9 @@ It owns what every OCI module shares:
 * the options: ``OCI_COMMON_ARGS`` (``auth_type``, ``config_file``, ``config_profile``, ``region`` with their
   environment fallbacks, and ``timeout``) merged into the module's own argument spec, documented by the
   ``oracle.mlflow.oci_auth`` doc fragment; ``timeout`` is checked (at least 1 second) before anything else;
-* the OCI SDK check, when OCI is first needed (``require_sdk``), so a module checks its own options first
-  and a task that needs no OCI call needs no SDK;
+* the OCI SDK check (``require_sdk``): right after the options by default, so that a module's code may use
+  ``oci`` freely; a module that needs OCI for some tasks only passes ``sdk_required=False`` and the check
+  runs when it first asks for the principal;
 * the principal, made once (``oci_auth()``), and SDK clients built from it with the collection's timeouts and
   bounded retry, one per client class (``client(oci.object_storage.ObjectStorageClient)``);
 * waiting for work requests and lifecycle states (``_oci_wait``), which never waits in check mode;
@@ -72,16 +73,19 @@ class OciModule(AnsibleModule):
 
     ``failure_result``: result keys every failure returns besides ``msg`` and ``error_kind`` (the module's
     documented ``returned: always`` keys), a dict or a function of the validated params returning one.
-    Every other keyword argument is ``AnsibleModule``'s.
+    ``sdk_required``: check for the OCI SDK at once (see above). Every other keyword argument is
+    ``AnsibleModule``'s.
     """
 
-    def __init__(self, argument_spec=None, failure_result=None, **kwargs):
+    def __init__(self, argument_spec=None, failure_result=None, sdk_required=True, **kwargs):
         super(OciModule, self).__init__(argument_spec=oci_argument_spec(argument_spec), **kwargs)
         self.failure_result = failure_result
         self._auth = None
         self._clients = {}
         try:
             self.timeout = check_timeout(self.params['timeout'])
+            if sdk_required:
+                self.require_sdk()
         except OracleMlflowError as error:
             self.fail(error)
 

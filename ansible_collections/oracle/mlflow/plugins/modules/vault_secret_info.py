@@ -243,7 +243,6 @@ def main():
         ref = secret_reference(params['secret_id'], params['secret_name'], params['vault_id'])
         selector = version_selector(params['stage'], params['version_number'], params['version_name'])
         check_decoding(params['decode'], params['parse_json'])
-        module.require_sdk()
         reader = VaultSecretReader(params, connect=lambda client_class: (module.client(client_class),
                                                                          module.oci_auth()[0]))
         result = reader.read(ref, selector, decode=params['decode'], parse_json=params['parse_json'])
