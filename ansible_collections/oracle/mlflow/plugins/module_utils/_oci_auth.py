@@ -102,14 +102,6 @@ def check_timeout(timeout):
     return timeout
 
 
-def check_oci_sdk(module):
-    """Fail the module when the oci SDK is missing."""
-    if not HAS_OCI_SDK:
-        module.fail_json(msg=missing_required_lib(OCI_SDK_NAME), exception=OCI_SDK_IMPORT_ERROR)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'))
-
-
 # ---------------------------------------------------------------------------------------------
 # Regions
 
