@@ -1,11 +1,18 @@
 """module_utils/_oci_module.py: OciModule's argument spec merge (OCI options, env fallbacks, timeout), the one
-failure path, the SDK-missing message, the principal and clients made once, and its waiters in check mode.
-Modules are built in-process with patched arguments; fail_json is captured, nothing exits."""
+failure path, the SDK-missing message, the principal and clients made once, its waiters in check mode, and
+the oci_auth doc fragment that documents the merged options once for every OCI module. Modules are built
+in-process with patched arguments; fail_json is captured, nothing exits."""
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import pytest
+import yaml
 from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.oracle.mlflow.plugins.doc_fragments.oci_auth import ModuleDocFragment
 
 from ansible_collections.oracle.mlflow.plugins.module_utils import _oci_module
 from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
@@ -186,3 +193,30 @@ def test_waiters_never_wait_in_check_mode():
 
     assert oci_module.wait_for_work_request(NeverCalled(), 'ocid1.wr', 600) is None
     assert oci_module.wait_for_state(NeverCalled(), 'ACTIVE', 600) is None
+
+
+# -- the options' documentation -------------------------------------------------------------------------
+
+OCI_MODULES = ('object_storage_bucket', 'ocir_login', 'vault_secret_info')
+
+
+def test_the_doc_fragment_documents_the_common_options():
+    options = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
+
+    assert set(options) == set(OCI_COMMON_ARGS)
+    for name, spec in OCI_COMMON_ARGS.items():
+        assert options[name]['type'] == spec['type'], name
+        assert options[name].get('default') == spec.get('default'), name
+        assert options[name].get('choices') == spec.get('choices'), name
+
+
+@pytest.mark.parametrize('name', OCI_MODULES)
+def test_every_oci_module_takes_them_from_the_fragment(name):
+    """Each OCI module (the oci action group) extends the fragment and documents none of its options again."""
+    doc = yaml.safe_load(importlib.import_module('ansible_collections.oracle.mlflow.plugins.modules.%s' % name)
+                         .DOCUMENTATION)
+    runtime = yaml.safe_load((Path(_oci_module.__file__).parents[2] / 'meta' / 'runtime.yml').read_text())
+
+    assert sorted(runtime['action_groups']['oci']) == sorted(OCI_MODULES)
+    assert 'oracle.mlflow.oci_auth' in doc['extends_documentation_fragment']
+    assert not set(doc['options']) & set(OCI_COMMON_ARGS)
