@@ -92,8 +92,8 @@ def test_timeout_is_checked_first_with_the_failure_result():
 def test_fail_turns_an_error_into_fail_json():
     oci_module = module(failure_result=dict(changed=False, bucket=None, status='overridden'))
 
-    result = failed(oci_module.fail, OracleMlflowError('missing', 'The bucket is not there.', status=404,
-                                                      opc_request_id='R1'), bucket='kept', msg='overridden')
+    error = OracleMlflowError('missing', 'The bucket is not there.', status=404, opc_request_id='R1')
+    result = failed(oci_module.fail, error, bucket='kept', msg='overridden')
 
     assert result == {'msg': 'The bucket is not there.', 'error_kind': 'missing', 'changed': False, 'bucket': 'kept',
                       'status': 404, 'opc_request_id': 'R1'}

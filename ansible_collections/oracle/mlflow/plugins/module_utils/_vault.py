@@ -87,18 +87,18 @@ def _check_ocid(value, resource_type, option, expected):
     if not text.startswith('ocid1.'):
         # Not echoed: a value that is not an OCID might be a secret pasted in the wrong place.
         raise OracleMlflowError('invalid', "%s is not an OCID (it does not start with 'ocid1.'): expected %s."
-                               % (option, expected))
+                                % (option, expected))
     parts = parse_ocid(text)
     if parts is None:
         raise OracleMlflowError('invalid', "%s '%s' is not a well-formed OCID: expected %s (lower-case letters and "
-                               "digits, no spaces)." % (option, text, expected))
+                                "digits, no spaces)." % (option, text, expected))
     if parts['type'] != resource_type:
         hint = ''
         if parts['type'] == 'vault' and resource_type == 'vaultsecret':
             hint = ' To read a secret by name, give its name and the vault OCID as vault_id.'
         raise OracleMlflowError('invalid', "%s '%s' is the OCID of a %s, not of a %s: expected %s.%s"
-                               % (option, text, parts['type'], 'secret' if resource_type == 'vaultsecret' else
-                                  resource_type, expected, hint))
+                                % (option, text, parts['type'], 'secret' if resource_type == 'vaultsecret' else
+                                   resource_type, expected, hint))
     if not parts['region']:
         raise OracleMlflowError('invalid', "%s '%s' has no region component: expected %s." % (option, text, expected))
     return text
@@ -129,7 +129,7 @@ def secret_reference(secret_id=None, name=None, vault_id=None, option='secret_id
         raise OracleMlflowError('invalid', 'No secret given: a secret OCID, or a secret name with vault_id.')
     if vault_id is None:
         raise OracleMlflowError('invalid', "The secret '%s' is given by name: vault_id (the OCID of its vault) is "
-                               "required as well, since names are unique only within a vault." % name)
+                                "required as well, since names are unique only within a vault." % name)
     return SecretRef(None, str(name).strip(), check_vault_ocid(vault_id))
 
 
@@ -152,7 +152,7 @@ def version_selector(stage=None, version_number=None, version_name=None):
                                       ('version_name', version_name)) if value is not None]
     if len(given) > 1:
         raise OracleMlflowError('invalid', 'Select the version with one of stage, version_number and version_name, '
-                               'not %s.' % ' and '.join(given))
+                                'not %s.' % ' and '.join(given))
     if stage is not None:
         wanted = str(stage).strip().upper()
         if wanted not in STAGES:
@@ -194,7 +194,7 @@ def decode_content(content_type, content, decode=True, parse_json=False):
     check_decoding(decode, parse_json)
     if content_type != 'BASE64':
         raise OracleMlflowError('format', "The secret bundle's content type is %s; only BASE64 is supported."
-                               % content_type)
+                                % content_type)
     if content is None:
         raise OracleMlflowError('format', 'The secret bundle has no content.')
     if not decode:
@@ -207,7 +207,7 @@ def decode_content(content_type, content, decode=True, parse_json=False):
         text = raw.decode('utf-8')
     except UnicodeDecodeError:
         raise OracleMlflowError('format', 'The secret is not UTF-8 text (%d bytes of binary data): set decode=false to '
-                               'get its base64 encoding instead.' % len(raw)) from None
+                                'get its base64 encoding instead.' % len(raw)) from None
     if not parse_json:
         return text
     try:
@@ -216,7 +216,7 @@ def decode_content(content_type, content, decode=True, parse_json=False):
         # JSONDecodeError's msg/lineno/colno carry no part of the document.
         where = ' (%s at line %s column %s)' % (exc.msg, exc.lineno, exc.colno) if hasattr(exc, 'msg') else ''
         raise OracleMlflowError('format', 'The secret is not JSON%s; set parse_json=false to get the text.'
-                               % where) from None
+                                % where) from None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -176,17 +176,17 @@ error_kind:
   sample: missing
 status:
   description: HTTP status of the error answer of OCI that failed the task.
-  returned: on failure, when OCI answered with an error
+  returned: on failure, when an error answer of OCI failed the task (not for a bucket that is not there)
   type: int
   sample: 404
 code:
   description: Error code of that answer.
-  returned: on failure, when OCI answered with an error
+  returned: on failure, when an error answer of OCI failed the task (not for a bucket that is not there)
   type: str
   sample: BucketNotFound
 opc_request_id:
   description: The C(opc-request-id) of that answer, also in the message; Oracle support asks for it.
-  returned: on failure, when OCI answered with an error
+  returned: on failure, when an error answer of OCI failed the task (not for a bucket that is not there)
   type: str
   sample: 3F6A0C7E9B2D4A1F8E5C6B7A9D0E1F2A/0123456789ABCDEF0123456789ABCDEF/FEDCBA9876543210FEDCBA9876543210
 """
