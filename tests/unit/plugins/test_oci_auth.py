@@ -218,3 +218,14 @@ def test_make_client_has_the_identity_timeouts_and_bounded_retry(oci_home):
 def test_make_client_raises_the_auth_error(oci_home):
     with pytest.raises(OciAuthError, match=r"Unknown OCI region 'moon-1'"):
         make_client(oci.object_storage.ObjectStorageClient, params(region="moon-1"), 20)
+
+
+def test_make_client_reuses_an_identity_already_made(oci_home):
+    """OciModule makes the principal once and builds each client from it: params are not read again."""
+    auth = get_oci_config_and_signer(params())
+
+    client, config = make_client(oci.object_storage.ObjectStorageClient, {"auth_type": "resource_principal"}, 5,
+                                 auth=auth)
+
+    assert config is auth[0] and client.base_client.signer is auth[1]
+    assert client.base_client.timeout == (5, 5)

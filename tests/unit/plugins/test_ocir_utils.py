@@ -9,9 +9,9 @@ import json
 
 import pytest
 
+from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
 from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import OciAuthError, OciRegion, resolve_region
 from ansible_collections.oracle.mlflow.plugins.module_utils._ocir import (
-    OcirError,
     is_loopback,
     namespace_from_username,
     normalize_registry,
@@ -108,7 +108,7 @@ def test_username_forms(username, namespace, expected):
     ("", "ns", r"not of the form"),
 ])
 def test_username_errors(username, namespace, message):
-    with pytest.raises(OcirError, match=message):
+    with pytest.raises(OracleMlflowError, match=message):
         registry_username(username, namespace)
 
 
@@ -135,7 +135,7 @@ def test_normalize_registry(given, registry):
 
 
 def test_normalize_registry_needs_a_host():
-    with pytest.raises(OcirError):
+    with pytest.raises(OracleMlflowError):
         normalize_registry("https://")
 
 

@@ -12,15 +12,16 @@ import re
 import oci
 import pytest
 import yaml
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oracle.mlflow.plugins.doc_fragments import vault_secret as vault_secret_fragment
 from ansible_collections.oracle.mlflow.plugins.doc_fragments.oci_auth import ModuleDocFragment
 from ansible_collections.oracle.mlflow.plugins.lookup import vault_secret as vault_secret_lookup
 from ansible_collections.oracle.mlflow.plugins.module_utils import _oci_auth
+from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
 from ansible_collections.oracle.mlflow.plugins.modules import vault_secret_info
 from ansible_collections.oracle.mlflow.plugins.module_utils._vault import (
     SecretRef,
-    VaultSecretError,
     VaultSecretReader,
     bundle_result,
     check_secret_ocid,
@@ -42,7 +43,7 @@ NAME_REF = SecretRef(None, "mlflow-db", VAULT)
 
 
 def invalid(call, *args, **kwargs) -> str:
-    with pytest.raises(VaultSecretError) as failure:
+    with pytest.raises(OracleMlflowError) as failure:
         call(*args, **kwargs)
     assert failure.value.kind == "invalid"
     return failure.value.message
@@ -151,7 +152,7 @@ def test_decode_content():
 
 
 def format_error(*args, **kwargs) -> str:
-    with pytest.raises(VaultSecretError) as failure:
+    with pytest.raises(OracleMlflowError) as failure:
         decode_content(*args, **kwargs)
     assert failure.value.kind == "format"
     return failure.value.message
@@ -222,8 +223,8 @@ def test_other_statuses(status, code, kind, text):
 @pytest.mark.parametrize("kind, expected", [
     ("missing", "warn"), ("denied", "skip"), ("invalid", "error"), ("format", "error"), ("error", "error")])
 def test_failure_action(kind, expected):
-    assert failure_action(VaultSecretError(kind, "m"), on_missing="warn", on_denied="skip") == expected
-    assert failure_action(VaultSecretError(kind, "m")) == "error"
+    assert failure_action(OracleMlflowError(kind, "m"), on_missing="warn", on_denied="skip") == expected
+    assert failure_action(OracleMlflowError(kind, "m")) == "error"
 
 
 # -- results and the reader ------------------------------------------------------------------------------
@@ -283,7 +284,7 @@ def test_reader_classifies_service_errors():
     reader, _ = reader_with(oci.exceptions.ServiceError(404, "NotAuthorizedOrNotFound", {"opc-request-id": "R1"},
                                                         "Authorization failed or requested resource not found."))
 
-    with pytest.raises(VaultSecretError) as failure:
+    with pytest.raises(OracleMlflowError) as failure:
         reader.read(SECRET_REF)
 
     assert failure.value.kind == "missing" and "(opc-request-id R1)" in failure.value.message
@@ -293,7 +294,7 @@ def test_reader_reports_connection_errors():
     reader, _ = reader_with(oci.exceptions.RequestException("Failed to establish a new connection: [Errno 111] "
                                                             "Connection refused"))
 
-    with pytest.raises(VaultSecretError) as failure:
+    with pytest.raises(OracleMlflowError) as failure:
         reader.read(NAME_REF)
 
     assert failure.value.kind == "error"
@@ -315,25 +316,25 @@ def test_lookup_auth_docs_match_the_module_spec():
     config manager takes the last variable set), so the first name of the module's fallback wins."""
     options = yaml.safe_load(ModuleDocFragment.LOOKUP)["options"]
     env_lists = {"auth_type": _oci_auth.AUTH_TYPE_ENV, "config_file": _oci_auth.CONFIG_FILE_ENV,
-                 "config_profile": _oci_auth.CONFIG_PROFILE_ENV, "region": _oci_auth.REGION_ENV}
+                 "config_profile": _oci_auth.CONFIG_PROFILE_ENV, "region": _oci_auth.REGION_ENV, "timeout": []}
 
-    assert set(options) == set(_oci_auth.OCI_AUTH_ARGS)
-    for name, spec in _oci_auth.OCI_AUTH_ARGS.items():
+    assert set(options) == set(_oci_auth.OCI_COMMON_ARGS)
+    for name, spec in _oci_auth.OCI_COMMON_ARGS.items():
         assert options[name].get("default") == spec.get("default"), name
         assert options[name]["type"] == spec["type"], name
         assert options[name].get("choices") == spec.get("choices"), name
-        assert [entry["name"] for entry in options[name]["env"]] == list(reversed(env_lists[name])), name
+        assert [entry["name"] for entry in options[name].get("env", [])] == list(reversed(env_lists[name])), name
 
 
 def module_argument_spec(monkeypatch):
-    """vault_secret_info's argument_spec, as main() hands it to AnsibleModule."""
+    """vault_secret_info's argument_spec, as main() hands it (through OciModule) to AnsibleModule."""
     class Captured(Exception):
         pass
 
-    def capture(argument_spec, **kwargs):
+    def capture(self, argument_spec, **kwargs):
         raise Captured(argument_spec)
 
-    monkeypatch.setattr(vault_secret_info, "AnsibleModule", capture)
+    monkeypatch.setattr(AnsibleModule, "__init__", capture)
     with pytest.raises(Captured) as captured:
         vault_secret_info.main()
     return captured.value.args[0]
@@ -350,7 +351,7 @@ def test_vault_secret_fragment_matches_the_module_spec(monkeypatch):
     for doc in (module_doc, lookup_doc):
         assert "oracle.mlflow.vault_secret" in doc["extends_documentation_fragment"]
         assert not set(shared) & set(doc["options"])
-    assert set(shared) | set(module_doc["options"]) | set(_oci_auth.OCI_AUTH_ARGS) == set(spec)
+    assert set(shared) | set(module_doc["options"]) | set(_oci_auth.OCI_COMMON_ARGS) == set(spec)
     for name, option in shared.items():
         assert option["type"] == spec[name]["type"], name
         assert option.get("default") == spec[name].get("default"), name

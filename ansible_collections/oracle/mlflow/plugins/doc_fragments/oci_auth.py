@@ -6,7 +6,8 @@ from __future__ import annotations
 
 class ModuleDocFragment:
 
-    # OCI authentication options; the spec lives in module_utils/_oci_auth.py.
+    # The options of every OCI module (OciModule merges them): authentication and timeout; the spec is
+    # OCI_COMMON_ARGS in module_utils/_oci_auth.py.
     DOCUMENTATION = r"""
 options:
   auth_type:
@@ -45,6 +46,14 @@ options:
       - A region the installed OCI SDK does not know is an error, unless it is declared, with its realm, in
         E(OCI_REGION_METADATA) or C(~/.oci/regions-config.json) (custom and newly opened regions), as for every OCI SDK.
     type: str
+  timeout:
+    description:
+      - Seconds to wait for each answer, of OCI (connecting takes at most 10 of them) and of any other endpoint the module
+        talks to, such as a registry and its token realm. At least V(1).
+      - Calls to OCI APIs that are throttled, fail on OCI's side or lose their connection are retried twice, within twice
+        this time (not with E(OCI_SDK_DEFAULT_RETRY_ENABLED=false)).
+    type: int
+    default: 30
 requirements:
   - the OCI SDK for Python (C(oci)) 2.100 or newer on the managed node
 notes:
@@ -101,6 +110,13 @@ options:
     env:
       - name: OCI_REGION
       - name: OCI_CLI_REGION
+  timeout:
+    description:
+      - Seconds to wait for each answer of OCI (connecting takes at most 10 of them). At least V(1).
+      - Calls that are throttled, fail on OCI's side or lose their connection are retried twice, within twice this time
+        (not with E(OCI_SDK_DEFAULT_RETRY_ENABLED=false)).
+    type: int
+    default: 30
 requirements:
   - the OCI SDK for Python (C(oci)) 2.100 or newer on the controller
 notes:

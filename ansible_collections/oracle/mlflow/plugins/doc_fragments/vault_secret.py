@@ -64,10 +64,4 @@ options:
     type: str
     choices: [error, warn, skip]
     default: error
-  timeout:
-    description:
-      - Seconds to wait for each answer of the Secrets service. Throttling, server errors and connection failures are
-        retried twice, within twice this time.
-    type: int
-    default: 30
 """

@@ -92,10 +92,18 @@ from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import HAS_OCI_SDK, OCI_AUTH_ARGS, OciAuthError
+from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import (
+    HAS_OCI_SDK,
+    OCI_AUTH_ARGS,
+    OCI_SDK_NAME,
+    OciAuthError,
+    check_timeout,
+)
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_errors import auth_error
 from ansible_collections.oracle.mlflow.plugins.module_utils._vault import (
-    VaultSecretError,
     VaultSecretReader,
+    check_decoding,
     failure_action,
     is_ocid_reference,
     secret_reference,
@@ -103,6 +111,7 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._vault import (
 )
 
 display = Display()
+PREFIX = 'oracle.mlflow.vault_secret: '
 
 
 class LookupModule(LookupBase):
@@ -110,25 +119,21 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         params = dict((name, self.get_option(name)) for name in OCI_AUTH_ARGS)
-        params['timeout'] = self.get_option('timeout')
         on_missing, on_denied = self.get_option('on_missing'), self.get_option('on_denied')
         decode, parse_json = self.get_option('decode'), self.get_option('parse_json')
         vault_id = self.get_option('vault_id')
 
         # Every input is checked before OCI is contacted.
         try:
-            if parse_json and not decode:
-                raise VaultSecretError('invalid', 'parse_json needs decode=true (JSON is parsed from the decoded text).')
-            if params['timeout'] < 1:
-                raise VaultSecretError('invalid', 'timeout must be at least 1 second.')
+            params['timeout'] = check_timeout(self.get_option('timeout'))
+            check_decoding(decode, parse_json)
             selector = version_selector(self.get_option('stage'), self.get_option('version_number'),
                                         self.get_option('version_name'))
             refs = [self._reference(term, vault_id) for term in self._flatten(terms)]
-        except VaultSecretError as exc:
-            raise AnsibleLookupError('oracle.mlflow.vault_secret: %s' % exc.message) from None
+        except OracleMlflowError as exc:
+            raise AnsibleLookupError(PREFIX + exc.message) from None
         if not HAS_OCI_SDK:
-            raise AnsibleLookupError('oracle.mlflow.vault_secret: %s' % missing_required_lib(
-                'oci (the OCI SDK for Python)'))
+            raise AnsibleLookupError(PREFIX + missing_required_lib(OCI_SDK_NAME))
 
         reader = VaultSecretReader(params)
         values = []
@@ -136,20 +141,19 @@ class LookupModule(LookupBase):
             try:
                 values.append(reader.read(ref, selector, decode=decode, parse_json=parse_json)['secret'])
             except OciAuthError as exc:
-                raise AnsibleLookupError('oracle.mlflow.vault_secret: cannot authenticate to OCI with auth_type=%s: %s'
-                                         % (params['auth_type'], exc)) from None
-            except VaultSecretError as exc:
+                raise AnsibleLookupError(PREFIX + auth_error(params['auth_type'], exc).message) from None
+            except OracleMlflowError as exc:
                 action = failure_action(exc, on_missing, on_denied)
                 if action == 'error':
-                    raise AnsibleLookupError('oracle.mlflow.vault_secret: %s' % exc.message) from None
+                    raise AnsibleLookupError(PREFIX + exc.message) from None
                 if action == 'warn':
-                    display.warning('oracle.mlflow.vault_secret: %s' % exc.message)
+                    display.warning(PREFIX + exc.message)
         return wrap_var(values)
 
     @staticmethod
     def _reference(term, vault_id):
         if not isinstance(term, str):
-            raise VaultSecretError('invalid', 'Terms are secret OCIDs or names (strings), not %s.' % type(term).__name__)
+            raise OracleMlflowError('invalid', 'Terms are secret OCIDs or names (strings), not %s.' % type(term).__name__)
         if is_ocid_reference(term):
             return secret_reference(secret_id=term, option='the term')
         return secret_reference(name=term, vault_id=vault_id)

@@ -12,7 +12,7 @@ Every failure a plugin reports is an ``OracleMlflowError`` with a ``kind``, whic
 Kinds (a module documents the subset it can return):
 
 ``invalid``
-    the task's options are wrong; found before any call.
+    the task's options are wrong; found before any call, or answered 400 by the service.
 ``auth``
     the identity (OCI principal, registry login) cannot be set up.
 ``missing``

@@ -1,14 +1,15 @@
 # Copyright (c) 2026 oracle.mlflow contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""OCI authentication shared by the oracle.mlflow modules: the one place that turns ``auth_type`` into an
-``oci`` SDK config dict and a request signer.
+"""OCI authentication shared by the oracle.mlflow plugins: the one place that turns ``auth_type`` into an
+``oci`` SDK config dict and a request signer, and builds SDK clients with the collection's timeouts.
 
 Private to this collection (underscore prefix): no compatibility promise outside it.
 
-A module merges ``OCI_AUTH_ARGS`` into its argument spec (``oci_auth_argument_spec()``), documents them
-with the ``oracle.mlflow.oci_auth`` doc fragment, and calls ``get_oci_config_and_signer(module.params)``
-(raises ``OciAuthError``) or ``oci_auth_from_module(module)`` (fails the module) when it needs OCI;
-``make_client(oci.<service>.<Client>, params, timeout)`` adds the collection's timeouts and bounded retry.
+Modules get all of this through ``_oci_module.OciModule``, which merges ``OCI_COMMON_ARGS`` (the auth
+options and ``timeout``, documented by the ``oracle.mlflow.oci_auth`` doc fragment) into their argument
+spec. Lookups read the same options with ``get_option`` and call ``check_timeout`` and
+``get_oci_config_and_signer(params)`` (raises ``OciAuthError``; ``_oci_errors.auth_error`` words it for users)
+or ``make_client(oci.<service>.<Client>, params, timeout)``, which adds the timeouts and bounded retry.
 
 Nothing here touches the network at import time. Loading an ``api_key`` or ``security_token`` profile
 reads files only; ``instance_principal`` asks the instance metadata service (and the auth service) when
@@ -20,11 +21,13 @@ from __future__ import annotations
 import configparser
 import datetime
 import os
-import re
 import traceback
 from collections import namedtuple
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_errors import describe_request_error
 
 try:
     import oci
@@ -44,6 +47,7 @@ except ImportError:  # pragma: no cover - requests comes with the oci SDK
     HAS_REQUESTS = False
 
 
+OCI_SDK_NAME = 'oci (the OCI SDK for Python)'  # for missing_required_lib
 AUTH_TYPES = ('api_key', 'instance_principal', 'resource_principal', 'security_token')
 DEFAULT_CONFIG_FILE = '~/.oci/config'
 DEFAULT_PROFILE = 'DEFAULT'
@@ -54,7 +58,7 @@ CONFIG_FILE_ENV = ['OCI_CLI_CONFIG_FILE', 'OCI_CONFIG_FILE']
 CONFIG_PROFILE_ENV = ['OCI_CLI_PROFILE', 'OCI_CONFIG_PROFILE']
 REGION_ENV = ['OCI_CLI_REGION', 'OCI_REGION']
 
-# Keep in sync with plugins/doc_fragments/oci_auth.py.
+# Documented once, by plugins/doc_fragments/oci_auth.py (DOCUMENTATION for modules, LOOKUP for lookups).
 OCI_AUTH_ARGS = dict(
     auth_type=dict(type='str', default='api_key', choices=list(AUTH_TYPES),
                    fallback=(env_fallback, AUTH_TYPE_ENV)),
@@ -62,6 +66,10 @@ OCI_AUTH_ARGS = dict(
     config_profile=dict(type='str', default=DEFAULT_PROFILE, fallback=(env_fallback, CONFIG_PROFILE_ENV)),
     region=dict(type='str', fallback=(env_fallback, REGION_ENV)),
 )
+
+DEFAULT_TIMEOUT = 30
+# Every OCI plugin of the collection takes these: the auth options and the timeout of each answer.
+OCI_COMMON_ARGS = dict(OCI_AUTH_ARGS, timeout=dict(type='int', default=DEFAULT_TIMEOUT))
 
 METADATA_BASE_URL_ENV = 'OCI_METADATA_BASE_URL'
 METADATA_BASE_URLS = ('http://169.254.169.254/opc/v2', 'http://[fd00:c1::a9fe:a9fe]/opc/v2')
@@ -85,12 +93,13 @@ def oci_auth_argument_spec(**module_args):
     return spec
 
 
-def check_oci_sdk(module):
-    """Fail the module when the oci SDK is missing."""
-    if not HAS_OCI_SDK:
-        module.fail_json(msg=missing_required_lib('oci (the OCI SDK for Python)'), exception=OCI_SDK_IMPORT_ERROR)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'))
+def check_timeout(timeout):
+    """The ``timeout`` option, in seconds; raises ``OracleMlflowError('invalid')`` when it is below 1."""
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
+        raise OracleMlflowError('invalid', 'timeout must be at least 1 second.')
+    return timeout
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,7 +114,7 @@ def resolve_region(name):
     newly opened regions). The instance metadata service is never asked. Raises ``OciAuthError``.
     """
     if not HAS_OCI_SDK:
-        raise OciAuthError(missing_required_lib('oci (the OCI SDK for Python)'))
+        raise OciAuthError(missing_required_lib(OCI_SDK_NAME))
     wanted = (name or '').strip().lower()
     if not wanted:
         raise OciAuthError('The region is empty.')
@@ -300,23 +309,6 @@ _LOADERS = {
 }
 
 
-def describe_request_error(exc):
-    """The useful short text of a requests/urllib3 error: ``[Errno 111] Connection refused``,
-    ``proxy: Tunnel connection failed: 403 Forbidden``, ``TLS: certificate verify failed``..."""
-    text = str(exc)
-    for pattern, prefix in ((r'Tunnel connection failed: [^\'")]*', 'proxy: '),
-                            (r'\[Errno -?\d+\][^\'")]*', ''),
-                            (r'certificate verify failed[^\'")]*', 'TLS: '),
-                            (r'Failed to resolve [^\'")]*', ''),
-                            (r'(?:Read|Connect) timed out[^\'")]*', '')):
-        match = re.search(pattern, text)
-        if match:
-            return prefix + match.group(0).strip().rstrip('.')
-    if 'SSLError' in text or 'SSL' in exc.__class__.__name__:
-        return 'TLS error (%s)' % text[-200:]
-    return '%s: %s' % (exc.__class__.__name__, text[:300]) if text else exc.__class__.__name__
-
-
 def _one_line(exc):
     text = ' '.join(str(part) for part in exc.args) if exc.args else exc.__class__.__name__
     return ' '.join(text.split())
@@ -331,7 +323,7 @@ def get_oci_config_and_signer(params):
     auth object (``requests.get(url, auth=signer)``).
     """
     if not HAS_OCI_SDK:
-        raise OciAuthError(missing_required_lib('oci (the OCI SDK for Python)'))
+        raise OciAuthError(missing_required_lib(OCI_SDK_NAME))
     auth_type = params.get('auth_type') or 'api_key'
     if auth_type not in _LOADERS:
         raise OciAuthError("Unknown auth_type '%s': use one of %s." % (auth_type, ', '.join(AUTH_TYPES)))
@@ -352,20 +344,11 @@ def retry_strategy(timeout):
         retry_max_wait_between_calls_seconds=5).get_retry_strategy()
 
 
-def make_client(client_class, params, timeout):
-    """``(client, config)``: an SDK client (``oci.secrets.SecretsClient``...) for the identity in ``params``,
-    with (connect, read) timeouts and the bounded retry above; raises ``OciAuthError`` like
-    ``get_oci_config_and_signer``."""
-    config, signer = get_oci_config_and_signer(params)
+def make_client(client_class, params, timeout, auth=None):
+    """``(client, config)``: an SDK client (``oci.secrets.SecretsClient``...) for the identity in ``params``
+    (or the ``(config, signer)`` already made from it, ``auth``), with (connect, read) timeouts and the
+    bounded retry above; raises ``OciAuthError`` like ``get_oci_config_and_signer``."""
+    config, signer = auth if auth is not None else get_oci_config_and_signer(params)
     client = client_class(config, signer=signer, timeout=(min(10, timeout), timeout),
                           retry_strategy=retry_strategy(timeout))
     return client, config
-
-
-def oci_auth_from_module(module):
-    """``get_oci_config_and_signer(module.params)``, failing the module with the error's message."""
-    check_oci_sdk(module)
-    try:
-        return get_oci_config_and_signer(module.params)
-    except OciAuthError as exc:
-        module.fail_json(msg=str(exc))

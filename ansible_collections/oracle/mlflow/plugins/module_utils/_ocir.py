@@ -12,6 +12,10 @@ Two registry addresses are kept apart on purpose:
 * the **registry** docker talks to (``auths`` key of the docker config, first part of image references):
   usually the same host, but it may be a mirror, a proxy, or a test registry such as ``127.0.0.1:5443``
   whose token realm accepts OCIR tokens.
+
+Failures are ``OracleMlflowError``: ``invalid`` (a name), ``denied`` (a refusal; ``details['status']`` is the
+HTTP status), ``unreachable`` (no answer), ``error`` (an answer that makes no sense), and the kinds of
+``_oci_errors.describe_service_error`` for the namespace lookup.
 """
 
 from __future__ import annotations
@@ -23,10 +27,14 @@ import ipaddress
 import json
 import re
 
-from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import (
-    HAS_OCI_SDK,
-    HAS_REQUESTS,
+from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import HAS_OCI_SDK, HAS_REQUESTS
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_errors import (
     describe_request_error,
+    describe_service_error,
+    endpoint_of,
+    reaching,
+    unreachable_error,
 )
 
 if HAS_OCI_SDK:
@@ -39,22 +47,6 @@ BEARER_TOKEN_USER = 'BEARER_TOKEN'
 FEDERATED_DOMAIN = 'oracleidentitycloudservice'  # IDCS-federated users: <namespace>/oracleidentitycloudservice/<user>
 OC1_REGISTRY_DOMAIN = 'ocir.io'
 LOOPBACK_NAMES = ('localhost',)
-
-
-class OcirError(Exception):
-    """A registry or OCIR operation failed; the message says what to check."""
-
-
-class RegistryUnreachable(OcirError):
-    """No answer from the registry (connection refused, DNS, TLS, timeout)."""
-
-
-class LoginRefused(OcirError):
-    """The registry (its token realm) refused the credentials: 401, 403 or 404."""
-
-    def __init__(self, message, status):
-        super().__init__(message)
-        self.status = status
 
 
 # ---------------------------------------------------------------------------------------------
@@ -80,7 +72,7 @@ def normalize_registry(registry):
     value = re.sub(r'^[a-zA-Z][a-zA-Z0-9+.-]*://', '', value)
     value = value.split('/', 1)[0]
     if not value:
-        raise OcirError("The registry '%s' has no host name." % registry)
+        raise OracleMlflowError('invalid', "The registry '%s' has no host name." % registry)
     return value.lower()
 
 
@@ -116,17 +108,17 @@ def registry_username(username, namespace=None):
     OCIR user names are ``<namespace>/<user>``, ``<namespace>/oracleidentitycloudservice/<user>``
     (federated through IDCS) or ``<namespace>/<identity domain>/<user>``. A bare ``<user>`` or
     ``oracleidentitycloudservice/<user>`` gets ``<namespace>/`` in front. A user name that names
-    another namespace than ``namespace`` is an error (one of the two is wrong). Raises ``OcirError``.
+    another namespace than ``namespace`` is an error (one of the two is wrong). Raises ``OracleMlflowError('invalid')``.
     """
     username = (username or '').strip()
     parts = username.split('/')
     if not username or any(not part for part in parts):
-        raise OcirError("The username '%s' is not of the form <namespace>/<user>." % username)
+        raise OracleMlflowError('invalid', "The username '%s' is not of the form <namespace>/<user>." % username)
     named = namespace_from_username(username)
     if named is None:
         if not namespace:
-            raise OcirError("The username '%s' has no namespace and none is known: give namespace, or the "
-                            "username as <namespace>/%s." % (username, username))
+            raise OracleMlflowError('invalid', "The username '%s' has no namespace and none is known: give namespace, "
+                                    "or the username as <namespace>/%s." % (username, username))
         return '%s/%s' % (namespace, username)
     if namespace and named.lower() != namespace.lower():
         if len(parts) == 2:
@@ -134,8 +126,8 @@ def registry_username(username, namespace=None):
                     "<namespace>/<identity domain>/<user>")
         else:
             hint = 'fix one of the two'
-        raise OcirError("The username '%s' names the namespace '%s' but namespace is '%s': %s."
-                        % (username, named, namespace, hint))
+        raise OracleMlflowError('invalid', "The username '%s' names the namespace '%s' but namespace is '%s': %s."
+                                % (username, named, namespace, hint))
     return username
 
 
@@ -160,19 +152,15 @@ def isoformat(moment):
 # OCI calls
 
 
-def get_namespace(config, signer, timeout=30):
-    """The tenancy's Object Storage namespace, which is also its OCIR namespace (``GET /n/``)."""
-    client = oci.object_storage.ObjectStorageClient(config, signer=signer, timeout=timeout,
-                                                    retry_strategy=oci.retry.NoneRetryStrategy())
-    endpoint = client.base_client.endpoint
+def get_namespace(client):
+    """The tenancy's Object Storage namespace, which is also its OCIR namespace (``GET /n/``), with an
+    ``oci.object_storage.ObjectStorageClient`` of the principal."""
     try:
-        return client.get_namespace().data
+        with reaching(client, 'Object Storage', 'to look up the namespace', hint='Give namespace explicitly'):
+            return client.get_namespace().data
     except oci.exceptions.ServiceError as exc:
-        raise OcirError('Object Storage (%s) refused the namespace lookup: %s %s: %s. Give namespace explicitly, '
-                        'or check the credentials.' % (endpoint, exc.status, exc.code, exc.message)) from None
-    except (oci.exceptions.RequestException, requests.RequestException) as exc:
-        raise OcirError('Cannot reach Object Storage at %s to look up the namespace: %s. Give namespace explicitly.'
-                        % (endpoint, describe_request_error(exc))) from None
+        raise describe_service_error(exc, 'looking up the namespace at Object Storage (%s)' % endpoint_of(client),
+                                     hint='Give namespace explicitly, or check the credentials.') from None
 
 
 def exchange_token(host, signer, timeout=30):
@@ -185,17 +173,19 @@ def exchange_token(host, signer, timeout=30):
     try:
         response = requests.get(url, auth=signer, timeout=timeout)
     except requests.RequestException as exc:
-        raise OcirError('Cannot reach the OCIR token endpoint %s: %s. Check the region and the network (proxy).'
-                        % (url, describe_request_error(exc))) from None
+        raise unreachable_error(exc, 'the OCIR token endpoint %s' % url,
+                                hint='Check the region and the network (proxy)') from None
     if response.status_code != 200:
-        raise OcirError('OCIR refused the token exchange at %s: HTTP %s %s. Check that the principal is valid in '
-                        'this region and that a policy lets it use the registry (repos in the tenancy).'
-                        % (url, response.status_code, _oci_error_text(response)))
+        raise OracleMlflowError(
+            'denied' if response.status_code in (401, 403, 404) else 'error',
+            'OCIR refused the token exchange at %s: HTTP %s %s. Check that the principal is valid in this region and '
+            'that a policy lets it use the registry (repos in the tenancy).'
+            % (url, response.status_code, _oci_error_text(response)), status=response.status_code)
     try:
         body = response.json()
         token = body.get('token') or body['access_token']
     except (ValueError, KeyError, AttributeError):
-        raise OcirError('The OCIR token endpoint %s answered without a token.' % url) from None
+        raise OracleMlflowError('error', 'The OCIR token endpoint %s answered without a token.' % url) from None
     expires_at = token_expiry(token)  # the token's own claim when it has one, else the answer's lifetime
     if expires_at is None and body.get('expires_in'):
         try:
@@ -244,27 +234,30 @@ class RegistryClient:
                 continue
             self.base_url = '%s://%s' % (scheme, self.registry)
             return response
-        raise RegistryUnreachable('Cannot reach the registry %s (%s). Check the registry address and port, and that '
-                                  'it is up and reachable from this host.' % (self.registry, '; '.join(failures)))
+        raise OracleMlflowError('unreachable', 'Cannot reach the registry %s (%s). Check the registry address and port, '
+                                'and that it is up and reachable from this host.' % (self.registry, '; '.join(failures)))
 
     def check_login(self, username, password):
         """Log in as ``docker login`` would, without storing anything. Returns the realm URL used (None
-        for a registry without authentication); raises ``LoginRefused``, ``RegistryUnreachable``, ``OcirError``."""
+        for a registry without authentication); raises ``OracleMlflowError``: ``denied`` when the registry or
+        its token realm refuses the credentials (401, 403 or 404, in ``details['status']``), ``unreachable``,
+        ``error``."""
         response = self._v2()
         if response.status_code == 200:
             return None  # an open registry: any credentials do
         if response.status_code != 401:
-            raise OcirError('The registry %s answered GET /v2/ with HTTP %s: is it a Docker registry (API v2)?'
-                            % (self.registry, response.status_code))
+            raise OracleMlflowError('error', 'The registry %s answered GET /v2/ with HTTP %s: is it a Docker registry '
+                                    '(API v2)?' % (self.registry, response.status_code))
         scheme, params = _parse_challenge(response.headers.get('WWW-Authenticate'))
         if scheme == 'basic':
             answer = self._v2(auth=(username, password))
             if answer.status_code == 200:
                 return self.base_url + '/v2/'
-            raise LoginRefused('HTTP %s from the registry %s' % (answer.status_code, self.registry), answer.status_code)
+            raise OracleMlflowError('denied', 'HTTP %s from the registry %s' % (answer.status_code, self.registry),
+                                    status=answer.status_code)
         if scheme != 'bearer' or not params.get('realm'):
-            raise OcirError('The registry %s sent an authentication challenge this module does not know: %r'
-                            % (self.registry, response.headers.get('WWW-Authenticate')))
+            raise OracleMlflowError('error', 'The registry %s sent an authentication challenge this module does not '
+                                    'know: %r' % (self.registry, response.headers.get('WWW-Authenticate')))
         realm = params['realm']
         query = {'account': username}
         for name in ('service', 'scope'):
@@ -273,20 +266,20 @@ class RegistryClient:
         try:
             answer = self.session.get(realm, params=query, auth=(username, password), timeout=self.timeout)
         except requests.RequestException as exc:
-            raise RegistryUnreachable('Cannot reach the token realm %s of the registry %s: %s'
-                                      % (realm, self.registry, describe_request_error(exc))) from None
+            raise unreachable_error(exc, 'the token realm %s of the registry %s' % (realm, self.registry)) from None
         if answer.status_code in (401, 403, 404):
-            raise LoginRefused('HTTP %s from the token realm %s' % (answer.status_code, realm), answer.status_code)
+            raise OracleMlflowError('denied', 'HTTP %s from the token realm %s' % (answer.status_code, realm),
+                                    status=answer.status_code)
         if answer.status_code != 200:
-            raise OcirError('The token realm %s of the registry %s answered HTTP %s: %s'
-                            % (realm, self.registry, answer.status_code, answer.text[:200]))
+            raise OracleMlflowError('error', 'The token realm %s of the registry %s answered HTTP %s: %s'
+                                    % (realm, self.registry, answer.status_code, ' '.join(answer.text[:200].split())))
         try:
             body = answer.json()
             token = body.get('token') or body['access_token']
         except (ValueError, KeyError, AttributeError):
-            raise OcirError('The token realm %s answered without a token.' % realm) from None
+            raise OracleMlflowError('error', 'The token realm %s answered without a token.' % realm) from None
         final = self._v2(headers={'Authorization': 'Bearer %s' % token})
         if final.status_code != 200:
-            raise OcirError('The registry %s did not accept the token its realm %s issued for %s (HTTP %s).'
-                            % (self.registry, realm, username, final.status_code))
+            raise OracleMlflowError('error', 'The registry %s did not accept the token its realm %s issued for %s '
+                                    '(HTTP %s).' % (self.registry, realm, username, final.status_code))
         return realm

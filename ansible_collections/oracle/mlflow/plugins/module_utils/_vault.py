@@ -6,7 +6,7 @@ and the ``vault_secret_info`` module (managed node).
 
 Private to this collection (underscore prefix): no compatibility promise outside it.
 
-Failure kinds (``VaultSecretError.kind``):
+Failures are ``OracleMlflowError`` (``_errors``); their kinds here:
 
 ``invalid``
     the request is malformed (an OCID that is not a secret's, two version selectors...); found before any call.
@@ -24,6 +24,7 @@ Failure kinds (``VaultSecretError.kind``):
 ``error``
     anything else: unreachable endpoint, timeouts, 5xx, unexpected answers.
 
+Setting up the principal raises ``_oci_auth.OciAuthError`` (``_oci_errors.auth_error`` words it, kind ``auth``).
 Secret values never appear in messages.
 """
 
@@ -35,12 +36,21 @@ import json
 import re
 from collections import namedtuple
 
+from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
 from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import (
+    DEFAULT_TIMEOUT,
     HAS_OCI_SDK,
     OciAuthError,
-    describe_request_error,
     make_client,
     resolve_region,
+)
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_errors import (
+    CREDENTIALS_HINT,
+    ServiceAnswer,
+    describe_service_error,
+    reaching,
+    service_answer,
+    service_details,
 )
 
 if HAS_OCI_SDK:
@@ -51,7 +61,6 @@ STAGES = ('CURRENT', 'PENDING', 'LATEST', 'PREVIOUS', 'DEPRECATED')
 ON_FAILURE_CHOICES = ('error', 'warn', 'skip')
 SECRET_OCID_FORMAT = 'ocid1.vaultsecret.<realm>.<region>.<unique id>'
 VAULT_OCID_FORMAT = 'ocid1.vault.<realm>.<region>.<unique id>'
-DEFAULT_TIMEOUT = 30
 
 # ocid1.<resource type>.<realm>.<region>[.<future use>].<unique id>, lower case.
 _OCID = re.compile(r'^ocid1\.(?P<type>[a-z0-9]+)\.(?P<realm>[a-z0-9]+)\.(?P<region>[a-z0-9-]*)'
@@ -59,15 +68,6 @@ _OCID = re.compile(r'^ocid1\.(?P<type>[a-z0-9]+)\.(?P<realm>[a-z0-9]+)\.(?P<regi
 
 SecretRef = namedtuple('SecretRef', ['secret_id', 'name', 'vault_id'])
 SecretRef.__doc__ = """A secret by OCID (``secret_id``), or by ``name`` in the vault ``vault_id``."""
-
-
-class VaultSecretError(Exception):
-    """Reading a secret failed; ``kind`` is one of invalid, missing, denied, format, error (see the module doc)."""
-
-    def __init__(self, kind, message):
-        super(VaultSecretError, self).__init__(message)
-        self.kind = kind
-        self.message = message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -83,34 +83,34 @@ def parse_ocid(value):
 def _check_ocid(value, resource_type, option, expected):
     text = value.strip() if isinstance(value, str) else value
     if not isinstance(text, str) or not text:
-        raise VaultSecretError('invalid', '%s is empty: expected an OCID %s.' % (option, expected))
+        raise OracleMlflowError('invalid', '%s is empty: expected an OCID %s.' % (option, expected))
     if not text.startswith('ocid1.'):
         # Not echoed: a value that is not an OCID might be a secret pasted in the wrong place.
-        raise VaultSecretError('invalid', "%s is not an OCID (it does not start with 'ocid1.'): expected %s."
-                               % (option, expected))
+        raise OracleMlflowError('invalid', "%s is not an OCID (it does not start with 'ocid1.'): expected %s."
+                                % (option, expected))
     parts = parse_ocid(text)
     if parts is None:
-        raise VaultSecretError('invalid', "%s '%s' is not a well-formed OCID: expected %s (lower-case letters and "
-                               "digits, no spaces)." % (option, text, expected))
+        raise OracleMlflowError('invalid', "%s '%s' is not a well-formed OCID: expected %s (lower-case letters and "
+                                "digits, no spaces)." % (option, text, expected))
     if parts['type'] != resource_type:
         hint = ''
         if parts['type'] == 'vault' and resource_type == 'vaultsecret':
             hint = ' To read a secret by name, give its name and the vault OCID as vault_id.'
-        raise VaultSecretError('invalid', "%s '%s' is the OCID of a %s, not of a %s: expected %s.%s"
-                               % (option, text, parts['type'], 'secret' if resource_type == 'vaultsecret' else
-                                  resource_type, expected, hint))
+        raise OracleMlflowError('invalid', "%s '%s' is the OCID of a %s, not of a %s: expected %s.%s"
+                                % (option, text, parts['type'], 'secret' if resource_type == 'vaultsecret' else
+                                   resource_type, expected, hint))
     if not parts['region']:
-        raise VaultSecretError('invalid', "%s '%s' has no region component: expected %s." % (option, text, expected))
+        raise OracleMlflowError('invalid', "%s '%s' has no region component: expected %s." % (option, text, expected))
     return text
 
 
 def check_secret_ocid(value, option='secret_id'):
-    """The secret OCID, stripped; raises ``VaultSecretError('invalid')`` unless it is a well-formed one."""
+    """The secret OCID, stripped; raises ``OracleMlflowError('invalid')`` unless it is a well-formed one."""
     return _check_ocid(value, 'vaultsecret', option, SECRET_OCID_FORMAT)
 
 
 def check_vault_ocid(value, option='vault_id'):
-    """The vault OCID, stripped; raises ``VaultSecretError('invalid')`` unless it is a well-formed one."""
+    """The vault OCID, stripped; raises ``OracleMlflowError('invalid')`` unless it is a well-formed one."""
     return _check_ocid(value, 'vault', option, VAULT_OCID_FORMAT)
 
 
@@ -122,14 +122,14 @@ def is_ocid_reference(term):
 def secret_reference(secret_id=None, name=None, vault_id=None, option='secret_id'):
     """A validated ``SecretRef``: an OCID alone, or a name with a vault OCID."""
     if secret_id is not None and name is not None:
-        raise VaultSecretError('invalid', 'Give either a secret OCID or a secret name (with vault_id), not both.')
+        raise OracleMlflowError('invalid', 'Give either a secret OCID or a secret name (with vault_id), not both.')
     if secret_id is not None:
         return SecretRef(check_secret_ocid(secret_id, option), None, None)
     if name is None or not str(name).strip():
-        raise VaultSecretError('invalid', 'No secret given: a secret OCID, or a secret name with vault_id.')
+        raise OracleMlflowError('invalid', 'No secret given: a secret OCID, or a secret name with vault_id.')
     if vault_id is None:
-        raise VaultSecretError('invalid', "The secret '%s' is given by name: vault_id (the OCID of its vault) is "
-                               "required as well, since names are unique only within a vault." % name)
+        raise OracleMlflowError('invalid', "The secret '%s' is given by name: vault_id (the OCID of its vault) is "
+                                "required as well, since names are unique only within a vault." % name)
     return SecretRef(None, str(name).strip(), check_vault_ocid(vault_id))
 
 
@@ -140,17 +140,23 @@ def describe(ref):
     return "secret '%s' in vault %s" % (ref.name, ref.vault_id)
 
 
+def check_decoding(decode, parse_json):
+    """Raise ``OracleMlflowError('invalid')`` for ``parse_json`` without ``decode``; checked before any call."""
+    if parse_json and not decode:
+        raise OracleMlflowError('invalid', 'parse_json needs decode=true (JSON is parsed from the decoded text).')
+
+
 def version_selector(stage=None, version_number=None, version_name=None):
     """SDK keyword arguments selecting one version (at most one selector; none means CURRENT)."""
     given = [name for name, value in (('stage', stage), ('version_number', version_number),
                                       ('version_name', version_name)) if value is not None]
     if len(given) > 1:
-        raise VaultSecretError('invalid', 'Select the version with one of stage, version_number and version_name, '
-                               'not %s.' % ' and '.join(given))
+        raise OracleMlflowError('invalid', 'Select the version with one of stage, version_number and version_name, '
+                                'not %s.' % ' and '.join(given))
     if stage is not None:
         wanted = str(stage).strip().upper()
         if wanted not in STAGES:
-            raise VaultSecretError('invalid', "Unknown stage '%s': use one of %s." % (stage, ', '.join(STAGES)))
+            raise OracleMlflowError('invalid', "Unknown stage '%s': use one of %s." % (stage, ', '.join(STAGES)))
         return {'stage': wanted}
     if version_number is not None:
         try:
@@ -158,11 +164,11 @@ def version_selector(stage=None, version_number=None, version_name=None):
         except (TypeError, ValueError):
             number = 0
         if isinstance(version_number, bool) or number < 1 or str(number) != str(version_number).strip():
-            raise VaultSecretError('invalid', "version_number must be a positive integer, not '%s'." % version_number)
+            raise OracleMlflowError('invalid', "version_number must be a positive integer, not '%s'." % version_number)
         return {'version_number': number}
     if version_name is not None:
         if not str(version_name).strip():
-            raise VaultSecretError('invalid', 'version_name is empty.')
+            raise OracleMlflowError('invalid', 'version_name is empty.')
         return {'secret_version_name': str(version_name)}
     return {}
 
@@ -184,25 +190,24 @@ def describe_selector(selector):
 
 def decode_content(content_type, content, decode=True, parse_json=False):
     """The secret value from a bundle's content: the base64 text as is (``decode=False``), the decoded
-    UTF-8 text, or (``parse_json``) the JSON value it holds. Raises ``VaultSecretError('format')``."""
-    if parse_json and not decode:
-        raise VaultSecretError('invalid', 'parse_json needs decode=true (JSON is parsed from the decoded text).')
+    UTF-8 text, or (``parse_json``) the JSON value it holds. Raises ``OracleMlflowError('format')``."""
+    check_decoding(decode, parse_json)
     if content_type != 'BASE64':
-        raise VaultSecretError('format', "The secret bundle's content type is %s; only BASE64 is supported."
-                               % content_type)
+        raise OracleMlflowError('format', "The secret bundle's content type is %s; only BASE64 is supported."
+                                % content_type)
     if content is None:
-        raise VaultSecretError('format', 'The secret bundle has no content.')
+        raise OracleMlflowError('format', 'The secret bundle has no content.')
     if not decode:
         return content
     try:
         raw = base64.b64decode(content, validate=True)
     except (binascii.Error, TypeError, ValueError):
-        raise VaultSecretError('format', 'The secret bundle content is not valid base64.') from None
+        raise OracleMlflowError('format', 'The secret bundle content is not valid base64.') from None
     try:
         text = raw.decode('utf-8')
     except UnicodeDecodeError:
-        raise VaultSecretError('format', 'The secret is not UTF-8 text (%d bytes of binary data): set decode=false to '
-                               'get its base64 encoding instead.' % len(raw)) from None
+        raise OracleMlflowError('format', 'The secret is not UTF-8 text (%d bytes of binary data): set decode=false to '
+                                'get its base64 encoding instead.' % len(raw)) from None
     if not parse_json:
         return text
     try:
@@ -210,8 +215,8 @@ def decode_content(content_type, content, decode=True, parse_json=False):
     except ValueError as exc:
         # JSONDecodeError's msg/lineno/colno carry no part of the document.
         where = ' (%s at line %s column %s)' % (exc.msg, exc.lineno, exc.colno) if hasattr(exc, 'msg') else ''
-        raise VaultSecretError('format', 'The secret is not JSON%s; set parse_json=false to get the text.'
-                               % where) from None
+        raise OracleMlflowError('format', 'The secret is not JSON%s; set parse_json=false to get the text.'
+                                % where) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,32 +240,29 @@ def _region_hint(ref, region):
 
 
 def classify_service_error(status, code, message, ref, selector=None, region=None, request_id=None):
-    """The ``VaultSecretError`` for an error answer of the Secrets service."""
+    """The ``OracleMlflowError`` (missing, denied or error) for an error answer of the Secrets service."""
+    error_answer = ServiceAnswer(status, code, message, request_id)
+    details = service_details(error_answer)
     what = describe(ref)
     version = describe_selector(selector or {})
-    answer = '%s %s' % (status, code)
-    if message:
-        answer += ': %s' % ' '.join(str(message).split())
-    if request_id:
-        answer += ' (opc-request-id %s)' % request_id
+    answer = service_answer(error_answer)
     if status == 404:
         version_part = '' if not selector else ', or it has no %s' % version
-        return VaultSecretError('missing', (
+        return OracleMlflowError('missing', (
             "OCI cannot find %s%s, or this principal may not read it: OCI answers both with 404 "
             "NotAuthorizedOrNotFound [%s]. Check the %s, and that an IAM policy lets the principal read it, for "
             "example 'allow dynamic-group <group> to read secret-bundles in compartment <compartment>'.%s"
-            % (what, version_part, answer, 'OCID' if ref.secret_id else 'name and vault_id', _region_hint(ref, region))))
+            % (what, version_part, answer, 'OCID' if ref.secret_id else 'name and vault_id', _region_hint(ref, region))), **details)
     if status == 401:
-        return VaultSecretError('denied', (
-            "OCI did not accept the credentials reading %s [%s]: check the API key (uploaded to the user, same "
-            "fingerprint), the session or principal token, and the clock of this host." % (what, answer)))
+        return OracleMlflowError('denied', 'OCI did not accept the credentials reading %s [%s]: %s.'
+                                 % (what, answer, CREDENTIALS_HINT), **details)
     if status == 403:
-        return VaultSecretError('denied', 'OCI denied reading %s [%s].' % (what, answer))
-    return VaultSecretError('error', 'Reading %s (%s) failed [%s].' % (what, version, answer))
+        return OracleMlflowError('denied', 'OCI denied reading %s [%s].' % (what, answer), **details)
+    return describe_service_error(error_answer, 'reading %s (%s)' % (what, version), kind='error')
 
 
 def failure_action(error, on_missing='error', on_denied='error'):
-    """What to do about a ``VaultSecretError``: ``error``, ``warn`` or ``skip``. Only ``missing`` and
+    """What to do about an ``OracleMlflowError``: ``error``, ``warn`` or ``skip``. Only ``missing`` and
     ``denied`` failures follow ``on_missing`` / ``on_denied``; every other failure is an error."""
     if error.kind == 'missing':
         return on_missing
@@ -294,38 +296,40 @@ def bundle_result(bundle, value):
 
 class VaultSecretReader(object):
     """Reads secret bundles with the OCI authentication options in ``params`` (see ``_oci_auth``) and
-    ``params['timeout']``. The principal and client are made on first use, once."""
+    ``params['timeout']``. The client is made on first use, once, by ``connect(client_class)`` ->
+    ``(client, config)``: by default ``_oci_auth.make_client`` with ``params``; a module passes its own
+    (``OciModule.client``)."""
 
-    def __init__(self, params):
+    def __init__(self, params, connect=None):
         self.params = params
         self.timeout = params.get('timeout') or DEFAULT_TIMEOUT
+        self._connect = connect or self._client_for_params
         self._client = None
         self.region = None
+
+    def _client_for_params(self, client_class):
+        return make_client(client_class, self.params, self.timeout)
 
     def client(self):
         """The Secrets client; raises ``OciAuthError`` when the principal cannot be set up."""
         if self._client is None:
-            self._client, config = make_client(oci.secrets.SecretsClient, self.params, self.timeout)
+            self._client, config = self._connect(oci.secrets.SecretsClient)
             self.region = config.get('region')
         return self._client
 
     def fetch(self, ref, selector=None):
-        """The ``oci.secrets.models.SecretBundle``; raises ``VaultSecretError`` (or ``OciAuthError``)."""
+        """The ``oci.secrets.models.SecretBundle``; raises ``OracleMlflowError`` (or ``OciAuthError``)."""
         selector = selector or {}
         client = self.client()
         try:
-            if ref.secret_id:
-                return client.get_secret_bundle(ref.secret_id, **selector).data
-            return client.get_secret_bundle_by_name(secret_name=ref.name, vault_id=ref.vault_id, **selector).data
+            # Connections, proxies, TLS and timeouts: documented as kind error since 0.1.0.
+            with reaching(client, 'the OCI Secrets service', 'reading %s' % describe(ref), kind='error'):
+                if ref.secret_id:
+                    return client.get_secret_bundle(ref.secret_id, **selector).data
+                return client.get_secret_bundle_by_name(secret_name=ref.name, vault_id=ref.vault_id, **selector).data
         except oci.exceptions.ServiceError as exc:
             raise classify_service_error(exc.status, exc.code, exc.message, ref, selector, self.region,
                                          getattr(exc, 'request_id', None)) from None
-        except OSError as exc:
-            # Connection, proxy, TLS and timeout errors: the SDK's own (oci.exceptions.RequestException,
-            # ConnectTimeout) and its vendored requests' exceptions are all IOError subclasses.
-            raise VaultSecretError('error', 'Cannot reach the OCI Secrets service at %s reading %s: %s'
-                                   % (client.base_client.get_endpoint(), describe(ref),
-                                      describe_request_error(exc))) from None
 
     def read(self, ref, selector=None, decode=True, parse_json=False):
         """``bundle_result`` of the selected version, its content decoded as asked."""

@@ -81,11 +81,6 @@ options:
         so that a policy limited to that prefix is tested. A C(/) is added between it and the probe's name.
     type: str
     default: ""
-  timeout:
-    description:
-      - Timeout of each OCI call, in seconds.
-    type: int
-    default: 30
 notes:
   - "The principal needs IAM policies such as C(allow dynamic-group <group> to read buckets in compartment <compartment>) to
     check the bucket, C(... to manage objects in compartment <compartment> where target.bucket.name = '<bucket>') for the
@@ -179,20 +174,35 @@ error_kind:
   returned: on failure
   type: str
   sample: missing
+status:
+  description: HTTP status of the error answer of OCI that failed the task.
+  returned: on failure, when an error answer of OCI failed the task (not for a bucket that is not there)
+  type: int
+  sample: 404
+code:
+  description: Error code of that answer.
+  returned: on failure, when an error answer of OCI failed the task (not for a bucket that is not there)
+  type: str
+  sample: BucketNotFound
+opc_request_id:
+  description: The C(opc-request-id) of that answer, also in the message; Oracle support asks for it.
+  returned: on failure, when an error answer of OCI failed the task (not for a bucket that is not there)
+  type: str
+  sample: 3F6A0C7E9B2D4A1F8E5C6B7A9D0E1F2A/0123456789ABCDEF0123456789ABCDEF/FEDCBA9876543210FEDCBA9876543210
 """
 
 import uuid
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import (
-    HAS_OCI_SDK,
-    OciAuthError,
-    check_oci_sdk,
-    describe_request_error,
-    make_client,
-    oci_auth_argument_spec,
+from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import HAS_OCI_SDK
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_errors import (
+    CREDENTIALS_HINT,
+    describe_service_error,
+    reaching,
+    service_answer,
+    service_details,
 )
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_module import OciModule
 
 if HAS_OCI_SDK:
     import oci
@@ -202,27 +212,8 @@ PROBE_NAME = '.oracle-mlflow-write-probe-'
 PROBE_BODY = b'oracle.mlflow write probe; safe to delete\n'
 
 
-class BucketError(Exception):
-    """The task fails; ``kind`` is documented in RETURN (error_kind)."""
-
-    def __init__(self, kind, message):
-        super(BucketError, self).__init__(message)
-        self.kind = kind
-        self.message = message
-
-
 def _principal_word(auth_type):
     return 'group' if auth_type in ('api_key', 'security_token') else 'dynamic-group'
-
-
-def _answer(exc):
-    text = '%s %s' % (exc.status, exc.code)
-    if exc.message:
-        text += ': %s' % ' '.join(str(exc.message).split())
-    request_id = getattr(exc, 'request_id', None)
-    if request_id:
-        text += ' (opc-request-id %s)' % request_id
-    return text
 
 
 class BucketManager(object):
@@ -231,26 +222,18 @@ class BucketManager(object):
         self.params = module.params
         self.auth_type = self.params['auth_type']
         self.name = self.params['name']
-        self.timeout = self.params['timeout']
         self.client = None
-        self.namespace = None
+        self.namespace = self.params['namespace']
         self.tenancy_namespace = None
         self.warnings = []
 
     # -- plumbing ------------------------------------------------------------------------------------
 
-    def connect(self):
-        self.client = make_client(oci.object_storage.ObjectStorageClient, self.params, self.timeout)[0]
-
     def call(self, what, method, *args, **kwargs):
-        """``method(*args, **kwargs)``; connection failures become BucketError('error'), ServiceError passes."""
-        try:
+        """``method(*args, **kwargs)``; connection failures are errors of kind ``error`` (documented so since
+        0.1.0), ServiceError passes."""
+        with reaching(self.client, 'OCI Object Storage', '(%s)' % what, kind='error'):
             return method(*args, **kwargs)
-        except oci.exceptions.ServiceError:
-            raise
-        except OSError as exc:
-            raise BucketError('error', 'Cannot reach OCI Object Storage at %s (%s): %s'
-                              % (self.client.base_client.get_endpoint(), what, describe_request_error(exc))) from None
 
     def policy_hint(self, verb, resource):
         return ("an IAM policy such as 'allow %s <%s of this principal> to %s %s in compartment <compartment>' "
@@ -261,17 +244,16 @@ class BucketManager(object):
         return "bucket '%s' in namespace '%s'" % (self.name, self.namespace)
 
     def refusal(self, exc, doing, verb, resource):
-        """The BucketError for a 401/403/404 (or other) answer to ``doing``."""
+        """The error for a 401/403/404 (or other) answer to ``doing``."""
         if exc.status == 401:
-            return BucketError('denied', (
-                "OCI did not accept the credentials (auth_type=%s) %s [%s]: check the API key (uploaded to the user, "
-                "same fingerprint), the session or principal token, and this host's clock."
-                % (self.auth_type, doing, _answer(exc))))
+            return OracleMlflowError('denied', "OCI did not accept the credentials (auth_type=%s) %s [%s]: %s."
+                                     % (self.auth_type, doing, service_answer(exc), CREDENTIALS_HINT),
+                                     **service_details(exc))
         if exc.status in (403, 404):
-            return BucketError('denied', (
+            return OracleMlflowError('denied', (
                 "OCI refused %s with auth_type=%s [%s]: this may be a missing IAM policy for that principal: %s."
-                % (doing, self.auth_type, _answer(exc), self.policy_hint(verb, resource))))
-        return BucketError('error', 'OCI Object Storage failed %s [%s].' % (doing, _answer(exc)))
+                % (doing, self.auth_type, service_answer(exc), self.policy_hint(verb, resource))), **service_details(exc))
+        return describe_service_error(exc, doing, kind='error')
 
     # -- reads ---------------------------------------------------------------------------------------
 
@@ -286,7 +268,7 @@ class BucketManager(object):
         return self.namespace != self.tenancy_namespace
 
     def namespace_error(self):
-        return BucketError('namespace', (
+        return OracleMlflowError('namespace', (
             "Namespace '%s' is not the namespace of this principal's tenancy ('%s'), and OCI shows no bucket '%s' "
             "in it (auth_type=%s). Fix the namespace (the @namespace part of an oci:// URI), or, for a bucket of "
             "another tenancy, make sure cross-tenancy policies allow this principal to use it."
@@ -305,7 +287,7 @@ class BucketManager(object):
     def missing_error(self):
         if self.foreign_namespace():
             return self.namespace_error()
-        return BucketError('missing', (
+        return OracleMlflowError('missing', (
             "The %s does not exist; create it or set compartment_id (to let this task create it). If it does exist, "
             "this principal may not see it: OCI answers both with 404 BucketNotFound, and this may be a missing IAM "
             "policy for that principal: %s." % (self.where(), self.policy_hint('read', 'buckets'))))
@@ -330,7 +312,7 @@ class BucketManager(object):
             return self.call('CreateBucket', self.client.create_bucket, self.namespace, details).data
         except oci.exceptions.ServiceError as exc:
             if exc.status == 409 and exc.code == 'BucketAlreadyExists':
-                raise BucketError('denied', (
+                raise OracleMlflowError('denied', (
                     "The %s exists but this principal cannot see it (GetBucket answered 404, CreateBucket 409 "
                     "BucketAlreadyExists): this may be a missing IAM policy for that principal: %s."
                     % (self.where(), self.policy_hint('read', 'buckets')))) from None
@@ -349,13 +331,13 @@ class BucketManager(object):
         return True
 
     def not_empty_error(self):
-        return BucketError('not_empty', (
+        return OracleMlflowError('not_empty', (
             "The %s is not empty (it holds objects or multipart uploads): state=absent never deletes objects. Empty "
             "the bucket first (for example 'oci os object bulk-delete --bucket-name %s'), then run again."
             % (self.where(), self.name)))
 
     def probe(self):
-        """Put, read back and delete a probe object; returns True, or raises BucketError('denied')."""
+        """Put, read back and delete a probe object; returns True, or raises OracleMlflowError('denied')."""
         prefix = self.params['write_probe_prefix'].strip('/')
         name = '%s%s%s' % (prefix + '/' if prefix else '', PROBE_NAME, uuid.uuid4().hex)
         shown = "'%s' in the %s" % (name, self.where())
@@ -371,7 +353,7 @@ class BucketManager(object):
             raise self.refusal(exc, 'reading back the probe object %s' % shown, 'read', 'objects') from None
         if body != PROBE_BODY:
             self.delete_probe(name, shown)
-            raise BucketError('error', 'The probe object %s read back different bytes than were written.' % shown)
+            raise OracleMlflowError('error', 'The probe object %s read back different bytes than were written.' % shown)
         self.delete_probe(name, shown)
         return True
 
@@ -382,12 +364,12 @@ class BucketManager(object):
             self.warnings.append(
                 "This principal (auth_type=%s) can write to the %s but cannot delete objects [%s]: the probe object "
                 "'%s' is left there, and MLflow cannot delete artifacts. Grant 'manage objects' (%s)."
-                % (self.auth_type, self.where(), _answer(exc), name, self.policy_hint('manage', 'objects')))
+                % (self.auth_type, self.where(), service_answer(exc), name, self.policy_hint('manage', 'objects')))
 
     # -- the task ------------------------------------------------------------------------------------
 
     def run(self):
-        self.connect()
+        self.client = self.module.client(oci.object_storage.ObjectStorageClient)
         self.resolve_namespace()
         bucket = self.get_bucket()
         if self.params['state'] == 'absent':
@@ -455,45 +437,43 @@ def describe_bucket(bucket):
                 time_created=created.isoformat() if created is not None else None)
 
 
-def main():
-    argument_spec = oci_auth_argument_spec(
-        name=dict(type='str', required=True, aliases=['bucket']),
-        namespace=dict(type='str'),
-        compartment_id=dict(type='str'),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        storage_tier=dict(type='str', default='Standard', choices=['Standard', 'Archive']),
-        check_writable=dict(type='bool', default=False),
-        write_probe_prefix=dict(type='str', default=''),
-        timeout=dict(type='int', default=30),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    empty = dict(changed=False, bucket=None, writable=None, namespace=params['namespace'], tenancy_namespace=None)
+def check_options(params):
+    """Raise ``OracleMlflowError('invalid')`` for options that cannot work; checked before any call."""
     problem = None
     if not params['name'].strip() or '/' in params['name']:
         problem = "name '%s' is not a bucket name (letters, digits, '-', '_' and '.')." % params['name']
-    elif params['timeout'] < 1:
-        problem = 'timeout must be at least 1 second.'
     elif params['check_writable'] and params['state'] == 'absent':
         problem = 'check_writable applies to state=present only.'
     elif params['compartment_id'] is not None and not params['compartment_id'].startswith('ocid1.'):
         problem = "compartment_id '%s' is not an OCID (ocid1.compartment.<realm>..<unique id>, or the tenancy's OCID)." \
             % params['compartment_id']
     if problem:
-        module.fail_json(msg=problem, error_kind='invalid', **empty)
+        raise OracleMlflowError('invalid', problem)
 
-    check_oci_sdk(module)
+
+def main():
+    module = OciModule(
+        argument_spec=dict(
+            name=dict(type='str', required=True, aliases=['bucket']),
+            namespace=dict(type='str'),
+            compartment_id=dict(type='str'),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            storage_tier=dict(type='str', default='Standard', choices=['Standard', 'Archive']),
+            check_writable=dict(type='bool', default=False),
+            write_probe_prefix=dict(type='str', default=''),
+        ),
+        supports_check_mode=True,
+        failure_result=lambda params: dict(changed=False, bucket=None, writable=None, namespace=params['namespace'],
+                                           tenancy_namespace=None),
+    )
     manager = BucketManager(module)
     try:
+        check_options(module.params)
         result = manager.run()
-    except OciAuthError as exc:
-        module.fail_json(msg='Cannot authenticate to OCI with auth_type=%s: %s' % (params['auth_type'], exc),
-                         error_kind='auth', **empty)
-    except BucketError as exc:
+    except OracleMlflowError as error:
         for warning in manager.warnings:
             module.warn(warning)
-        empty.update(namespace=manager.namespace, tenancy_namespace=manager.tenancy_namespace)
-        module.fail_json(msg=exc.message, error_kind=exc.kind, **empty)
+        module.fail(error, namespace=manager.namespace, tenancy_namespace=manager.tenancy_namespace)
     for warning in manager.warnings:
         module.warn(warning)
     if not module._diff:

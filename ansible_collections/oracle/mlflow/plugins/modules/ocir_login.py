@@ -104,11 +104,6 @@ options:
       - For a principal login, fetch and store a new registry token even if the stored one still works.
     type: bool
     default: false
-  timeout:
-    description:
-      - Seconds to wait for each HTTP answer (registry, token realm, OCI).
-    type: int
-    default: 30
 notes:
   - The registry must accept the credentials for the login to succeed. With an auth token, the error names the user and
     the namespace to check; registry tokens of a principal work only if an IAM policy lets the principal use the
@@ -198,29 +193,47 @@ token_expires_at:
   returned: always
   type: str
   sample: "2026-03-01T12:34:56Z"
+error_kind:
+  description:
+    - Why the task failed. V(invalid) bad options (region, registry, user name); V(auth) the OCI principal could not be set
+      up; V(denied) the registry, its token realm or the OCIR token exchange refused the credentials, or OCI refused the
+      namespace lookup (401, 403); V(missing) OCI answered 404 to the namespace lookup; V(conflict) a credential helper in
+      O(config_path) covers the registry; V(unreachable) no answer from the registry, its token realm, the token endpoint or
+      Object Storage; V(error) anything else (an answer that is not a registry's, a docker config that cannot be read or
+      written, server errors).
+  returned: on failure
+  type: str
+  sample: denied
+status:
+  description: HTTP status of the refusal or error answer that failed the task.
+  returned: on failure, when a registry, its token realm or OCI answered with a refusal or an error
+  type: int
+  sample: 401
+code:
+  description: Error code of OCI's answer to the namespace lookup, when that failed the task.
+  returned: on failure, when OCI answered the namespace lookup with an error
+  type: str
+  sample: NotAuthenticated
+opc_request_id:
+  description: The C(opc-request-id) of that answer, also in the message; Oracle support asks for it.
+  returned: on failure, when OCI answered the namespace lookup with an error
+  type: str
+  sample: 3F6A0C7E9B2D4A1F8E5C6B7A9D0E1F2A/0123456789ABCDEF0123456789ABCDEF/FEDCBA9876543210FEDCBA9876543210
 """
 
 import datetime
 import os
-
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oracle.mlflow.plugins.module_utils._docker_config import (
     DockerConfig,
     DockerConfigError,
     default_config_path,
 )
-from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import (
-    OciAuthError,
-    check_oci_sdk,
-    get_oci_config_and_signer,
-    oci_auth_argument_spec,
-    resolve_region,
-)
+from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import HAS_OCI_SDK, OciAuthError, resolve_region
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_module import OciModule
 from ansible_collections.oracle.mlflow.plugins.module_utils._ocir import (
     BEARER_TOKEN_USER,
-    LoginRefused,
-    OcirError,
     RegistryClient,
     exchange_token,
     get_namespace,
@@ -232,18 +245,21 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._ocir import (
     token_expiry,
 )
 
+if HAS_OCI_SDK:
+    import oci
+
 # A stored token that expires sooner than this is refreshed: a pull or push right after the login needs time.
 REFRESH_MARGIN = datetime.timedelta(minutes=5)
 HIDDEN = '(hidden)'
 
 
 class OcirLogin:
+    """The login; every failure is an ``OracleMlflowError`` raised to ``main``."""
 
     def __init__(self, module):
         self.module = module
         self.params = module.params
         self.check_mode = module.check_mode
-        self._auth = None
         self.region = None
         self.registry = None
         self.namespace = self.params['namespace']
@@ -257,19 +273,9 @@ class OcirLogin:
 
     # -- inputs, resolved lazily so that nothing is asked of OCI that the task does not need ----------
 
-    def fail(self, msg):
-        self.module.fail_json(msg=msg, **self.result(diff=False))
-
     def auth(self, why=None):
         """``(config, signer)`` of the OCI principal; ``why`` says why an auth token login needs it, for errors."""
-        if self._auth is None:
-            try:
-                self._auth = get_oci_config_and_signer(self.params)
-            except OciAuthError as exc:
-                if why:
-                    self.fail('%s with the OCI principal (auth_type=%s) failed: %s' % (why, self.params['auth_type'], exc))
-                self.fail('Cannot authenticate to OCI with auth_type=%s: %s' % (self.params['auth_type'], exc))
-        return self._auth
+        return self.module.oci_auth(why)
 
     def resolve_region(self, why=None):
         if self.region is None:
@@ -277,15 +283,12 @@ class OcirLogin:
             try:
                 self.region = resolve_region(name)
             except OciAuthError as exc:
-                self.fail(str(exc))
+                raise OracleMlflowError('invalid', str(exc)) from None
         return self.region
 
     def resolve_registry(self):
         if self.params['registry']:
-            try:
-                self.registry = normalize_registry(self.params['registry'])
-            except OcirError as exc:
-                self.fail(str(exc))
+            self.registry = normalize_registry(self.params['registry'])
         else:
             why = 'Neither registry nor region is given, and reading the region'
             self.registry = ocir_host(self.resolve_region(why))
@@ -294,42 +297,44 @@ class OcirLogin:
         if not self.namespace:
             why = None if self.params['auth_token'] is None else (
                 'The namespace is not given (option namespace, or in the username), and looking it up')
-            config, signer = self.auth(why)
-            try:
-                self.namespace = get_namespace(config, signer, timeout=self.params['timeout'])
-            except OcirError as exc:
-                self.fail('The namespace is not given and looking it up failed: %s' % exc)
+            self.auth(why)
+            self.namespace = get_namespace(self.module.client(oci.object_storage.ObjectStorageClient))
         return self.namespace
 
     def open_config(self):
         try:
             return DockerConfig(self.config_path)
         except DockerConfigError as exc:
-            self.fail(str(exc))
+            raise OracleMlflowError('error', str(exc)) from None
 
     # -- checking credentials against the registry ---------------------------------------------------
 
     def check_login(self, username, secret):
-        """True when the registry accepts the credentials; False when its realm refuses them. Other
-        failures (unreachable, not a registry) fail the module."""
+        """True when the registry accepts the credentials; False when it or its realm refuses them (kept in
+        ``refusal``). Other failures (unreachable, not a registry) are raised."""
         try:
-            RegistryClient(self.registry, timeout=self.params['timeout']).check_login(username, secret)
+            RegistryClient(self.registry, timeout=self.module.timeout).check_login(username, secret)
             return True
-        except LoginRefused as exc:
+        except OracleMlflowError as exc:
+            if exc.kind != 'denied':
+                raise
             self.refusal = exc
             return False
-        except OcirError as exc:
-            self.fail(str(exc))
 
-    def refused_message(self, username, exc):
+    def refused(self, message):
+        """The ``denied`` error of a refused login, with the refusal's HTTP status."""
+        return OracleMlflowError('denied', message, **self.refusal.details)
+
+    def refused_auth_token(self, username):
         namespace = self.namespace or namespace_from_username(username) or '<namespace>'
-        if exc.status == 401:
-            return ("The registry refused %s: check the auth token and that the username is <namespace>/<user> "
-                    "(federated users: <namespace>/oracleidentitycloudservice/<user>), with namespace '%s' the "
-                    "tenancy's Object Storage namespace (%s)." % (username, namespace, exc))
-        return ("The registry denied %s (%s): check that namespace '%s' is the tenancy's Object Storage namespace "
-                "(not the tenancy name) and that the user may use its repositories."
-                % (username, exc, namespace))
+        if self.refusal.details.get('status') == 401:
+            return self.refused(
+                "The registry refused %s: check the auth token and that the username is <namespace>/<user> (federated "
+                "users: <namespace>/oracleidentitycloudservice/<user>), with namespace '%s' the tenancy's Object "
+                "Storage namespace (%s)." % (username, namespace, self.refusal))
+        return self.refused(
+            "The registry denied %s (%s): check that namespace '%s' is the tenancy's Object Storage namespace (not the "
+            "tenancy name) and that the user may use its repositories." % (username, self.refusal, namespace))
 
     # -- state=present -------------------------------------------------------------------------------
 
@@ -344,10 +349,10 @@ class OcirLogin:
         config = self._open_registry_config()
         helper = config.credential_helper(self.registry)
         if helper:
-            self.fail("The docker config %s hands the credentials of %s to the credential helper '%s' (credsStore / "
-                      "credHelpers), so docker would ignore an entry written by this module. Remove that setting for "
-                      "this registry, or use another config_path (or DOCKER_CONFIG)." % (self.config_path, self.registry,
-                                                                                         helper))
+            raise OracleMlflowError('conflict', (
+                "The docker config %s hands the credentials of %s to the credential helper '%s' (credsStore / "
+                "credHelpers), so docker would ignore an entry written by this module. Remove that setting for this "
+                "registry, or use another config_path (or DOCKER_CONFIG)." % (self.config_path, self.registry, helper)))
         stored = config.get_auth(self.registry)
         if stored:
             self.before = dict(registry=self.registry, username=stored[0], secret=HIDDEN)
@@ -374,12 +379,9 @@ class OcirLogin:
         if not self.namespace:
             self.namespace = namespace_from_username(username)
         self.discover_namespace()
-        try:
-            username = registry_username(username, self.namespace)
-        except OcirError as exc:
-            self.fail(str(exc))
+        username = registry_username(username, self.namespace)
         if not self.check_login(username, secret):
-            self.fail(self.refused_message(username, self.refusal))
+            raise self.refused_auth_token(username)
         return username, secret
 
     def principal_login(self, stored):
@@ -393,16 +395,14 @@ class OcirLogin:
                 return stored
         region = self.resolve_region()
         host = ocir_host(region)
-        try:
-            token, self.token_expires_at = exchange_token(host, signer, timeout=self.params['timeout'])
-        except OcirError as exc:
-            self.fail(str(exc))
+        token, self.token_expires_at = exchange_token(host, signer, timeout=self.module.timeout)
         self.module.no_log_values.add(token)
         if not self.check_login(BEARER_TOKEN_USER, token):
-            self.fail("The registry %s refused the OCIR token that %s issued to the %s principal (%s): check that region "
-                      "'%s' is the registry's region, and that an IAM policy lets the principal use the repositories "
-                      "of namespace '%s'." % (self.registry, host, self.params['auth_type'], self.refusal,
-                                              region.identifier, self.namespace))
+            raise self.refused(
+                "The registry %s refused the OCIR token that %s issued to the %s principal (%s): check that region '%s' "
+                "is the registry's region, and that an IAM policy lets the principal use the repositories of namespace "
+                "'%s'." % (self.registry, host, self.params['auth_type'], self.refusal, region.identifier,
+                           self.namespace))
         return BEARER_TOKEN_USER, token
 
     # -- state=absent --------------------------------------------------------------------------------
@@ -426,7 +426,7 @@ class OcirLogin:
         try:
             config.write()
         except DockerConfigError as exc:
-            self.fail(str(exc))
+            raise OracleMlflowError('error', str(exc)) from None
 
     # -- results -------------------------------------------------------------------------------------
 
@@ -446,31 +446,32 @@ class OcirLogin:
 
 
 def main():
-    argument_spec = oci_auth_argument_spec(
-        registry=dict(type='str'),
-        namespace=dict(type='str'),
-        username=dict(type='str'),
-        auth_token=dict(type='str', no_log=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        config_path=dict(type='path', aliases=['dockercfg_path']),
-        reauthorize=dict(type='bool', default=False),
-        timeout=dict(type='int', default=30),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
+    module = OciModule(
+        argument_spec=dict(
+            registry=dict(type='str'),
+            namespace=dict(type='str'),
+            username=dict(type='str'),
+            auth_token=dict(type='str', no_log=True),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            config_path=dict(type='path', aliases=['dockercfg_path']),
+            reauthorize=dict(type='bool', default=False),
+        ),
         required_together=[('username', 'auth_token')],
         supports_check_mode=True,
+        sdk_required=False,  # a logout from a given registry needs no OCI
     )
-    if module.params['state'] == 'present':
-        check_oci_sdk(module)
     if module.params['config_path']:
         module.params['config_path'] = os.path.abspath(module.params['config_path'])
 
     login = OcirLogin(module)
-    if module.params['state'] == 'present':
-        login.present()
-    else:
-        login.absent()
+    try:
+        if module.params['state'] == 'present':
+            module.require_sdk()
+            login.present()
+        else:
+            login.absent()
+    except OracleMlflowError as error:
+        module.fail(error, **login.result(diff=False))
     module.exit_json(**login.result())
 
 

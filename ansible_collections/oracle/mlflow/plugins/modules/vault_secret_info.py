@@ -183,20 +183,30 @@ error_kind:
   returned: on failure
   type: str
   sample: missing
+status:
+  description: HTTP status of the error answer of OCI that failed the task.
+  returned: on failure, when OCI answered with an error
+  type: int
+  sample: 404
+code:
+  description: Error code of that answer.
+  returned: on failure, when OCI answered with an error
+  type: str
+  sample: NotAuthorizedOrNotFound
+opc_request_id:
+  description: The C(opc-request-id) of that answer, also in the message; Oracle support asks for it.
+  returned: on failure, when OCI answered with an error
+  type: str
+  sample: 3F6A0C7E9B2D4A1F8E5C6B7A9D0E1F2A/0123456789ABCDEF0123456789ABCDEF/FEDCBA9876543210FEDCBA9876543210
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import (
-    OciAuthError,
-    check_oci_sdk,
-    oci_auth_argument_spec,
-)
+from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_module import OciModule
 from ansible_collections.oracle.mlflow.plugins.module_utils._vault import (
     ON_FAILURE_CHOICES,
     STAGES,
-    VaultSecretError,
     VaultSecretReader,
+    check_decoding,
     failure_action,
     secret_reference,
     version_selector,
@@ -207,51 +217,41 @@ NOT_FOUND = dict(found=False, secret=None, secret_id=None, version_number=None, 
 
 
 def main():
-    argument_spec = oci_auth_argument_spec(
-        secret_id=dict(type='str'),
-        secret_name=dict(type='str', aliases=['name']),
-        vault_id=dict(type='str'),
-        stage=dict(type='str', choices=list(STAGES)),
-        version_number=dict(type='int'),
-        version_name=dict(type='str'),
-        decode=dict(type='bool', default=True),
-        parse_json=dict(type='bool', default=False),
-        on_missing=dict(type='str', default='error', choices=list(ON_FAILURE_CHOICES)),
-        on_denied=dict(type='str', default='error', choices=list(ON_FAILURE_CHOICES)),
-        timeout=dict(type='int', default=30),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
+    module = OciModule(
+        argument_spec=dict(
+            secret_id=dict(type='str'),
+            secret_name=dict(type='str', aliases=['name']),
+            vault_id=dict(type='str'),
+            stage=dict(type='str', choices=list(STAGES)),
+            version_number=dict(type='int'),
+            version_name=dict(type='str'),
+            decode=dict(type='bool', default=True),
+            parse_json=dict(type='bool', default=False),
+            on_missing=dict(type='str', default='error', choices=list(ON_FAILURE_CHOICES)),
+            on_denied=dict(type='str', default='error', choices=list(ON_FAILURE_CHOICES)),
+        ),
         mutually_exclusive=[('secret_id', 'secret_name'), ('secret_id', 'vault_id'),
                             ('stage', 'version_number', 'version_name')],
         required_one_of=[('secret_id', 'secret_name')],
         required_together=[('secret_name', 'vault_id')],
         supports_check_mode=True,
+        failure_result=NOT_FOUND,
     )
     params = module.params
     try:
+        # Every option is checked before OCI is contacted.
         ref = secret_reference(params['secret_id'], params['secret_name'], params['vault_id'])
         selector = version_selector(params['stage'], params['version_number'], params['version_name'])
-        if params['parse_json'] and not params['decode']:
-            raise VaultSecretError('invalid', 'parse_json needs decode=true (JSON is parsed from the decoded text).')
-        if params['timeout'] < 1:
-            raise VaultSecretError('invalid', 'timeout must be at least 1 second.')
-    except VaultSecretError as exc:
-        module.fail_json(msg=exc.message, error_kind=exc.kind, **NOT_FOUND)
-
-    check_oci_sdk(module)
-    reader = VaultSecretReader(params)
-    try:
+        check_decoding(params['decode'], params['parse_json'])
+        reader = VaultSecretReader(params, connect=lambda client_class: (module.client(client_class),
+                                                                         module.oci_auth()[0]))
         result = reader.read(ref, selector, decode=params['decode'], parse_json=params['parse_json'])
-    except OciAuthError as exc:
-        module.fail_json(msg='Cannot authenticate to OCI with auth_type=%s: %s' % (params['auth_type'], exc),
-                         error_kind='auth', **NOT_FOUND)
-    except VaultSecretError as exc:
-        action = failure_action(exc, params['on_missing'], params['on_denied'])
+    except OracleMlflowError as error:
+        action = failure_action(error, params['on_missing'], params['on_denied'])
         if action == 'error':
-            module.fail_json(msg=exc.message, error_kind=exc.kind, **NOT_FOUND)
+            module.fail(error)
         if action == 'warn':
-            module.warn(exc.message)
+            module.warn(error.message)
         module.exit_json(changed=False, **NOT_FOUND)
     module.exit_json(changed=False, found=True, **result)
 
