@@ -298,15 +298,17 @@ push:
 """
 
 import collections
-import hashlib
-import json
 import os
 import re
-import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.oracle.mlflow.plugins.module_utils._build_context import (
+    HASH_LABEL,
+    compute_build_hash,
+    dockerfile_location,
+)
 from ansible_collections.oracle.mlflow.plugins.module_utils._docker_client import (
     DOCKER_REQUIRED_TOGETHER,
     APIError,
@@ -315,22 +317,18 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._docker_client impor
     format_docker_error,
     get_docker_client,
 )
+from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
 
 try:
     from docker.auth import load_config
-    from docker.utils.build import exclude_paths, match_tag
+    from docker.utils.build import match_tag
     from docker.utils.config import DOCKER_CONFIG_FILENAME, config_path_from_environment, find_config_file, home_dir
 except ImportError:  # reported by get_docker_client(); the hash needs the SDK's context rules
-    exclude_paths = match_tag = load_config = find_config_file = config_path_from_environment = home_dir = None
+    match_tag = load_config = find_config_file = config_path_from_environment = home_dir = None
     DOCKER_CONFIG_FILENAME = None
 
-
-HASH_LABEL = 'org.oracle.mlflow.build-hash'
-# Bump when the hash recipe changes, so that images hashed the old way are rebuilt once.
-HASH_VERSION = 'oracle.mlflow.image/v1'
 LOG_TAIL_LINES = 50
 MSG_TAIL_LINES = 20
-_CHUNK = 1024 * 1024
 
 
 # What registries and the engine say when a login is missing, wrong or lacks rights, and when the
@@ -362,71 +360,6 @@ class RegistryError(Exception):
             self.kind = 'unreachable'
         else:
             self.kind = 'other'
-
-
-# ---------------------------------------------------------------------------------------------
-# Build hash (local: reads the context only)
-
-
-def read_dockerignore(context):
-    """Patterns of ``<context>/.dockerignore``, parsed as the Docker SDK does before sending the context."""
-    path = os.path.join(context, '.dockerignore')
-    if not os.path.exists(path):
-        return []
-    with open(path, encoding='utf-8') as handle:
-        lines = [line.strip() for line in handle.read().splitlines()]
-    return [line for line in lines if line and not line.startswith('#')]
-
-
-def dockerfile_location(context, dockerfile):
-    """Return (absolute path, name inside the context or None when it lies outside)."""
-    absolute = dockerfile if os.path.isabs(dockerfile) else os.path.join(context, dockerfile)
-    relative = os.path.relpath(absolute, context)
-    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
-        return absolute, None
-    return absolute, relative
-
-
-def compute_build_hash(context, dockerfile, args, labels, target):
-    """SHA-256 over what defines the image; see the ``build`` option documentation."""
-    digest = hashlib.sha256()
-
-    def feed(*parts):
-        for part in parts:
-            data = part if isinstance(part, bytes) else str(part).encode('utf-8')
-            digest.update(len(data).to_bytes(8, 'big'))
-            digest.update(data)
-
-    feed(HASH_VERSION)
-    dockerfile_path, dockerfile_in_context = dockerfile_location(context, dockerfile)
-    with open(dockerfile_path, 'rb') as handle:
-        feed('dockerfile', dockerfile_in_context or '(outside the context)', handle.read())
-
-    # exclude_paths() is what docker.APIClient.build() uses to choose the files it sends.
-    included = exclude_paths(context, read_dockerignore(context),
-                             dockerfile=dockerfile_in_context or '.dockerfile.outside')
-    for relative in sorted(included):
-        full = os.path.join(context, relative)
-        info = os.lstat(full)
-        mode = '%o' % stat.S_IMODE(info.st_mode)
-        if stat.S_ISLNK(info.st_mode):
-            feed('link', relative, mode, os.readlink(full))
-        elif stat.S_ISDIR(info.st_mode):
-            feed('dir', relative, mode)
-        elif stat.S_ISREG(info.st_mode):
-            feed('file', relative, mode)
-            file_digest = hashlib.sha256()
-            with open(full, 'rb') as handle:
-                for chunk in iter(lambda: handle.read(_CHUNK), b''):
-                    file_digest.update(chunk)
-            feed(file_digest.digest())
-        else:  # FIFOs, devices, sockets: no content to hash
-            feed('special', relative, mode)
-
-    feed('args', json.dumps(args, sort_keys=True))
-    feed('labels', json.dumps(labels, sort_keys=True))
-    feed('target', target or '')
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -696,8 +629,8 @@ class ImageManager:
         try:
             self.build_hash = compute_build_hash(inputs['context'], inputs['dockerfile'], inputs['args'],
                                                  inputs['labels'], inputs['target'])
-        except (IOError, OSError) as exc:
-            self.module.fail_json(msg='Cannot read the build context %s: %s' % (inputs['context'], exc))
+        except OracleMlflowError as exc:
+            self.module.fail_json(msg=exc.message)
 
         self.connect()
         current = self._state_of_refs()
