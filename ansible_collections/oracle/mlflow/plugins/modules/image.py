@@ -295,11 +295,21 @@ push:
       type: list
       elements: str
       sample: ["latest", "3.17.2"]
+error_kind:
+  description:
+    - Why the task failed. V(invalid) the options are wrong (a reference, O(push=true) without a registry host, the
+      build hash label in O(build.labels), the TLS settings); V(missing) the build context or the Dockerfile does not
+      exist; V(auth) no login is stored for the registry; V(denied) the registry refused the stored login;
+      V(unreachable) the Docker engine or the registry cannot be reached; V(conflict) O(state=absent) and a container
+      uses the image; V(error) anything else (a failed build step, an unreadable context, other engine or registry
+      errors).
+    - The other return values say what was done before the failure.
+  returned: on failure
+  type: str
+  sample: auth
 """
 
-import collections
 import os
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
@@ -311,268 +321,70 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._build_context impor
 )
 from ansible_collections.oracle.mlflow.plugins.module_utils._docker_client import (
     DOCKER_REQUIRED_TOGETHER,
-    APIError,
-    DockerException,
+    check_docker_sdk,
     docker_argument_spec,
-    format_docker_error,
     get_docker_client,
+)
+from ansible_collections.oracle.mlflow.plugins.module_utils._docker_image import (
+    ImageEngine,
+    registry_host,
+    split_ref,
 )
 from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
 
 try:
-    from docker.auth import load_config
     from docker.utils.build import match_tag
-    from docker.utils.config import DOCKER_CONFIG_FILENAME, config_path_from_environment, find_config_file, home_dir
-except ImportError:  # reported by get_docker_client(); the hash needs the SDK's context rules
-    match_tag = load_config = find_config_file = config_path_from_environment = home_dir = None
-    DOCKER_CONFIG_FILENAME = None
+except ImportError:  # check_docker_sdk() reports it
+    match_tag = None
 
-LOG_TAIL_LINES = 50
 MSG_TAIL_LINES = 20
 
 
-# What registries and the engine say when a login is missing, wrong or lacks rights, and when the
-# registry cannot be reached (engine messages: "unauthorized: authentication required",
-# "denied: requested access to the resource is denied", 'Get "http://h/v2/": dial tcp ...: connection refused').
-_AUTH_ERROR = re.compile(r'unauthorized|denied|authentication required|no basic auth credentials|forbidden',
-                         re.IGNORECASE)
-_UNREACHABLE_ERROR = re.compile(r'dial tcp|connection refused|no such host|i/o timeout|network is unreachable|'
-                                r'no route to host|connection reset|tls: |x509: |server gave HTTP response',
-                                re.IGNORECASE)
-
-
-class BuildError(Exception):
-    """A build that the engine rejected or that failed in a step."""
-
-    def __init__(self, message, log_tail):
-        super().__init__(message)
-        self.log_tail = log_tail
-
-
-class RegistryError(Exception):
-    """The engine could not query or push to a registry. ``kind``: auth, unreachable or other."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        if _AUTH_ERROR.search(message):
-            self.kind = 'auth'
-        elif _UNREACHABLE_ERROR.search(message):
-            self.kind = 'unreachable'
-        else:
-            self.kind = 'other'
-
-
-# ---------------------------------------------------------------------------------------------
-# Engine side
-
-
-class ImageBuilder:
-    """Engine operations on images: inspect, find by build hash, build, tag, push, remove.
-
-    Kept free of Ansible specifics: errors are raised (BuildError, RegistryError, docker SDK errors).
-    """
-
-    def __init__(self, client):
-        self.client = client
-
-    def inspect(self, ref):
-        """Return ``{'id', 'build_hash'}`` for a reference, or None if it does not exist."""
-        try:
-            image = self.client.inspect_image(ref)
-        except APIError as exc:
-            if exc.status_code == 404:
-                return None
-            raise
-        labels = (image.get('Config') or {}).get('Labels') or {}
-        return {'id': image['Id'], 'build_hash': labels.get(HASH_LABEL)}
-
-    def find_by_hash(self, build_hash):
-        """ID of the newest image carrying the build hash label (tagged or not), or None."""
-        images = self.client.images(filters={'label': '%s=%s' % (HASH_LABEL, build_hash)})
-        if not images:
-            return None
-        return max(images, key=lambda image: image.get('Created', 0))['Id']
-
-    def build(self, ref, context, dockerfile, args, labels, network=None, pull=False, target=None, nocache=False):
-        """Build and tag ``ref``; return ``(image_id, last log lines)`` or raise BuildError."""
-        log = collections.deque(maxlen=LOG_TAIL_LINES)
-        step = None
-        error = None
-        try:
-            stream = self.client.build(
-                path=context,
-                dockerfile=dockerfile,
-                tag=ref,
-                buildargs=dict(args),  # the SDK adds proxy settings to the dict it gets
-                labels=labels,
-                network_mode=network,
-                pull=pull,
-                target=target,
-                nocache=nocache,
-                rm=True,
-                forcerm=True,
-                decode=True,
-                timeout=None,  # a build may be silent for long (pip install); do not cut it off
-            )
-            for chunk in stream:
-                text = chunk.get('stream')
-                if text is None and 'status' in chunk:  # pull progress
-                    text = ' '.join(str(chunk[key]) for key in ('id', 'status') if chunk.get(key))
-                for line in (text or '').splitlines():
-                    line = line.rstrip()
-                    if not line:
-                        continue
-                    log.append(line)
-                    if line.startswith('Step '):
-                        step = line
-                if 'error' in chunk or 'errorDetail' in chunk:
-                    error = (chunk.get('errorDetail') or {}).get('message') or chunk.get('error')
-                    log.append('ERROR: %s' % error)
-                    break
-        except APIError as exc:
-            error = format_docker_error(exc)
-        except DockerException as exc:
-            error = str(exc)
-        if error is not None:
-            where = ''
-            if step:  # "Step 3/4 : RUN false" -> " at step 3/4 (RUN false)"
-                number, _sep, instruction = step.partition(' : ')
-                where = ' at %s%s' % (number.lower(), ' (%s)' % instruction if instruction else '')
-            raise BuildError('Building %s failed%s: %s' % (ref, where, error.strip()), list(log))
-        built = self.inspect(ref)
-        if built is None:
-            raise BuildError('Building %s ended without an image tagged %s.' % (ref, ref), list(log))
-        return built['id'], list(log)
-
-    def tag(self, image_id, ref):
-        repository, tag = split_ref(ref)
-        if not self.client.tag(image_id, repository, tag):
-            raise DockerException('the engine refused to tag %s as %s' % (image_id, ref))
-
-    def remove(self, ref, force=False):
-        self.client.remove_image(ref, force=force)
-
-    # -- registries (the engine talks to them, with the login the SDK sends along) -------------------
-
-    def repo_digests(self, image_id, repository):
-        """Manifest digests the engine recorded for the image in ``repository`` (after a push or pull)."""
-        wanted = familiar_name(repository)
-        digests = set()
-        for entry in self.client.inspect_image(image_id).get('RepoDigests') or []:
-            name, _sep, digest = entry.partition('@')
-            if familiar_name(name) == wanted:
-                digests.add(digest)
-        return digests
-
-    def remote_digest(self, ref):
-        """Digest of the manifest ``ref`` points to in its registry, or None when the tag is unknown there."""
-        try:
-            descriptor = self.client.inspect_distribution(ref)['Descriptor']
-        except APIError as exc:
-            message = format_docker_error(exc)
-            if exc.status_code == 404 or re.search(r'manifest unknown|name unknown|not found', message, re.I):
-                return None
-            raise RegistryError(message.strip()) from None
-        except DockerException as exc:
-            raise RegistryError(str(exc)) from None
-        return descriptor['digest']
-
-    def push(self, ref):
-        """Push ``ref``; return ``{'digest', 'layers_pushed', 'layers_present'}`` or raise RegistryError.
-
-        A layer counts as pushed when the engine uploaded it ("Pushed") or the registry mounted it from
-        another repository ("Mounted from ..."); "Layer already exists" means it was there.
-        """
-        repository, tag = split_ref(ref)
-        pushed, present = set(), set()
-        digest = None
-        try:
-            for chunk in self.client.push(repository, tag=tag, stream=True, decode=True):
-                if 'error' in chunk or 'errorDetail' in chunk:
-                    raise RegistryError(((chunk.get('errorDetail') or {}).get('message') or chunk.get('error')).strip())
-                status = chunk.get('status') or ''
-                if status == 'Pushed' or status.startswith('Mounted from'):
-                    pushed.add(chunk.get('id'))
-                elif status == 'Layer already exists':
-                    present.add(chunk.get('id'))
-                aux = chunk.get('aux') or {}
-                if aux.get('Digest'):
-                    digest = aux['Digest']
-                elif not digest:  # older engines: "<tag>: digest: sha256:... size: N"
-                    match = re.search(r'digest: (sha256:[0-9a-f]{64})', status)
-                    digest = match.group(1) if match else None
-        except APIError as exc:
-            raise RegistryError(format_docker_error(exc).strip()) from None
-        except DockerException as exc:
-            raise RegistryError(str(exc)) from None
-        if digest is None:
-            raise RegistryError('the engine did not report the digest of the pushed manifest')
-        return {'digest': digest, 'layers_pushed': len(pushed), 'layers_present': len(present)}
-
-    def stored_login(self, registry):
-        """``(has a login for registry, docker config file)``, as the SDK resolves it for a push."""
-        config_file = find_config_file()
-        if config_file is None:  # where a login would be written
-            return False, config_path_from_environment() or os.path.join(home_dir(), DOCKER_CONFIG_FILENAME)
-        try:
-            found = load_config(config_file).resolve_authconfig(registry) is not None
-        except Exception:  # noqa: BLE001 - an unreadable config or a failing credential helper: no usable login
-            found = False
-        return found, config_file
-
-
-def split_ref(ref):
-    repository, _sep, tag = ref.rpartition(':')
-    return repository, tag
-
-
-def registry_host(repository):
-    """The registry host a repository names explicitly (``iad.ocir.io``, ``127.0.0.1:5443``, ``localhost``), else None."""
-    first, sep, _rest = repository.partition('/')
-    if sep and ('.' in first or ':' in first or first == 'localhost'):
-        return first
-    return None
-
-
-def familiar_name(repository):
-    """``docker.io/library/x`` -> ``x``, ``docker.io/u/x`` -> ``u/x`` (how the engine lists Docker Hub names)."""
-    for prefix in ('docker.io/', 'index.docker.io/'):
-        if repository.startswith(prefix):
-            repository = repository[len(prefix):]
-            if repository.startswith('library/') and repository.count('/') == 1:
-                repository = repository[len('library/'):]
-            break
-    return repository
-
-
-# ---------------------------------------------------------------------------------------------
-# Desired state
+def image_refs(option, name, tags):
+    """``name:tag`` for each tag, without repeats; ``option`` names ``name`` in errors."""
+    if '@' in name or ':' in name.rpartition('/')[2]:
+        raise OracleMlflowError('invalid', '%s must not contain a tag or digest (got %r); use tag and additional_tags.'
+                                % (option, name))
+    refs = []
+    for one in tags:
+        ref = '%s:%s' % (name, one)
+        if not match_tag(ref):
+            raise OracleMlflowError('invalid', 'Invalid image reference %r: the name must be lowercase and tags may '
+                                               'contain only letters, digits, "_", "." and "-" (at most 128).' % ref)
+        if ref not in refs:
+            refs.append(ref)
+    return refs
 
 
 class ImageManager:
+    """The decisions: what to build, tag, push or remove so that the task's tags are as asked.
 
-    def __init__(self, module):
-        self.module = module
-        params = module.params
-        self.check_mode = module.check_mode
+    Reads the module's params; talks to the engine only through the ``ImageEngine`` that ``connect()``
+    returns, once the inputs are known to be valid. Every failure is an ``OracleMlflowError``; the result so
+    far (``result()``) goes with it.
+    """
+
+    def __init__(self, params, check_mode):
+        self.params = params
+        self.check_mode = check_mode
         self.force = params['force']
         tags = [params['tag']] + list(params['additional_tags'])
-        self.refs = self._refs('name', params['name'], tags)
+        self.refs = image_refs('name', params['name'], tags)
         self.push = params['push'] and params['state'] == 'present'
         self.push_repository = params['repository'] or params['name']
         self.push_refs = []
         if params['repository']:
-            self.push_refs = self._refs('repository', params['repository'], tags)
+            self.push_refs = image_refs('repository', params['repository'], tags)
             self.refs.extend(ref for ref in self.push_refs if ref not in self.refs)
         elif self.push:
             self.push_refs = list(self.refs)
         if self.push and not registry_host(self.push_repository):
             example = 'iad.ocir.io/<namespace>/%s' % self.push_repository.rpartition('/')[2]
             if params['repository']:
-                module.fail_json(msg='push=true needs a registry host in repository (got %r), for example %s; use '
-                                     'docker.io/... for Docker Hub.' % (self.push_repository, example))
-            module.fail_json(msg='push=true needs a registry host: set repository, for example %s (name %r has '
-                                 'none; use docker.io/... for Docker Hub).' % (example, self.push_repository))
+                raise OracleMlflowError('invalid', 'push=true needs a registry host in repository (got %r), for example '
+                                                   '%s; use docker.io/... for Docker Hub.' % (self.push_repository, example))
+            raise OracleMlflowError('invalid', 'push=true needs a registry host: set repository, for example %s (name %r '
+                                               'has none; use docker.io/... for Docker Hub).' % (example, self.push_repository))
         self.push_result = None
         self.actions = []
         self.build_log = []
@@ -580,61 +392,47 @@ class ImageManager:
         self.image_id = None
         self.before = {}
         self.after = {}
-        self.builder = None
+        self.engine = None
 
-    def _refs(self, option, name, tags):
-        if '@' in name or ':' in name.rpartition('/')[2]:
-            self.module.fail_json(msg='%s must not contain a tag or digest (got %r); use tag and additional_tags.'
-                                      % (option, name))
-        refs = []
-        for one in tags:
-            ref = '%s:%s' % (name, one)
-            if not match_tag(ref):
-                self.module.fail_json(msg='Invalid image reference %r: the name must be lowercase and tags may contain '
-                                          'only letters, digits, "_", "." and "-" (at most 128).' % ref)
-            if ref not in refs:
-                refs.append(ref)
-        return refs
+    def run(self, connect):
+        """Bring the tags to ``state``; ``connect()`` returns the ``ImageEngine`` to use."""
+        if self.params['state'] == 'present':
+            self.present(connect)
+        else:
+            self.absent(connect)
 
-    def connect(self):
-        self.builder = ImageBuilder(get_docker_client(self.module))
-
-    def _state_of_refs(self):
-        try:
-            return dict((ref, self.builder.inspect(ref)) for ref in self.refs)
-        except DockerException as exc:
-            self.module.fail_json(msg='Cannot inspect %s: %s' % (', '.join(self.refs), format_docker_error(exc)))
+    def _current(self, connect):
+        """Connect, and read what each requested tag points to now."""
+        self.engine = connect()
+        current = self.engine.inspect(self.refs)
+        self.before = dict((ref, state) for ref, state in current.items() if state)
+        return current
 
     # -- state=present -------------------------------------------------------------------------
 
     def _build_inputs(self):
-        build = self.module.params['build']
+        build = self.params['build']
         context = os.path.abspath(build['path'])
         if not os.path.isdir(context):
             what = 'is not a directory' if os.path.exists(context) else 'does not exist'
-            self.module.fail_json(msg='Build context %s (build.path) %s on the managed node (%s).'
-                                      % (context, what, os.uname()[1]))
+            raise OracleMlflowError('missing', 'Build context %s (build.path) %s on the managed node (%s).'
+                                    % (context, what, os.uname()[1]))
         dockerfile_path, _inside = dockerfile_location(context, build['dockerfile'])
         if not os.path.isfile(dockerfile_path):
-            self.module.fail_json(msg='Dockerfile %s (build.dockerfile) not found.' % dockerfile_path)
+            raise OracleMlflowError('missing', 'Dockerfile %s (build.dockerfile) not found.' % dockerfile_path)
         labels = dict((to_text(key), to_text(value)) for key, value in (build['labels'] or {}).items())
         if HASH_LABEL in labels:
-            self.module.fail_json(msg='The label %s is set by the module; remove it from build.labels.' % HASH_LABEL)
+            raise OracleMlflowError('invalid', 'The label %s is set by the module; remove it from build.labels.'
+                                    % HASH_LABEL)
         args = dict((to_text(key), to_text(value)) for key, value in (build['args'] or {}).items())
         return dict(context=context, dockerfile=build['dockerfile'], args=args, labels=labels,
                     network=build['network'], pull=build['pull'], target=build['target'])
 
-    def present(self):
+    def present(self, connect):
         inputs = self._build_inputs()
-        try:
-            self.build_hash = compute_build_hash(inputs['context'], inputs['dockerfile'], inputs['args'],
-                                                 inputs['labels'], inputs['target'])
-        except OracleMlflowError as exc:
-            self.module.fail_json(msg=exc.message)
-
-        self.connect()
-        current = self._state_of_refs()
-        self.before = dict((ref, state) for ref, state in current.items() if state)
+        self.build_hash = compute_build_hash(inputs['context'], inputs['dockerfile'], inputs['args'],
+                                             inputs['labels'], inputs['target'])
+        current = self._current(connect)
         up_to_date = [ref for ref in self.refs if current[ref] and current[ref]['build_hash'] == self.build_hash]
 
         if not self.force and len(up_to_date) == len(self.refs):
@@ -642,22 +440,16 @@ class ImageManager:
         else:
             source_id = None
             if not self.force:
-                source_id = current[up_to_date[0]]['id'] if up_to_date else self._find_by_hash()
+                source_id = current[up_to_date[0]]['id'] if up_to_date else self.engine.find_by_hash(self.build_hash)
             if source_id:
                 self._retag(source_id, current)
             else:
-                self._build(inputs, current)
+                self._build(inputs)
         labels = {'build_hash': self.build_hash}
         self.after = dict((ref, dict(labels, id=self.image_id) if self.image_id else dict(labels))
                           for ref in self.refs)
         if self.push:
             self._push()
-
-    def _find_by_hash(self):
-        try:
-            return self.builder.find_by_hash(self.build_hash)
-        except DockerException as exc:
-            self.module.fail_json(msg='Cannot list images: %s' % format_docker_error(exc))
 
     def _retag(self, image_id, current):
         self.image_id = image_id
@@ -665,13 +457,10 @@ class ImageManager:
             if current[ref] and current[ref]['id'] == image_id:
                 continue
             if not self.check_mode:
-                try:
-                    self.builder.tag(image_id, ref)
-                except DockerException as exc:
-                    self.fail('Cannot tag %s as %s: %s' % (image_id, ref, format_docker_error(exc)))
+                self.engine.tag(image_id, ref)
             self.actions.append('tagged %s' % ref)
 
-    def _build(self, inputs, current):
+    def _build(self, inputs):
         main_ref = self.refs[0]
         self.actions.append('built %s' % main_ref)
         self.actions.extend('tagged %s' % ref for ref in self.refs[1:])
@@ -680,19 +469,16 @@ class ImageManager:
         labels = dict(inputs['labels'])
         labels[HASH_LABEL] = self.build_hash
         try:
-            self.image_id, self.build_log = self.builder.build(
+            self.image_id, self.build_log = self.engine.build(
                 main_ref, inputs['context'], inputs['dockerfile'], inputs['args'], labels,
                 network=inputs['network'], pull=inputs['pull'], target=inputs['target'], nocache=self.force)
-        except BuildError as exc:
-            self.build_log = exc.log_tail
-            tail = '\n'.join(exc.log_tail[-MSG_TAIL_LINES:])
+        except OracleMlflowError as exc:
+            self.build_log = exc.details.get('build_log', [])
             self.actions = []  # a failed build tags nothing
-            self.fail('%s\nLast lines of the build output:\n%s' % (exc, tail))
+            tail = '\n'.join(self.build_log[-MSG_TAIL_LINES:])
+            raise OracleMlflowError(exc.kind, '%s\nLast lines of the build output:\n%s' % (exc, tail)) from None
         for ref in self.refs[1:]:
-            try:
-                self.builder.tag(self.image_id, ref)
-            except DockerException as exc:
-                self.fail('Built %s but cannot tag it as %s: %s' % (self.image_id, ref, format_docker_error(exc)))
+            self.engine.tag(self.image_id, ref, what='Built %s but cannot tag it as %s' % (self.image_id, ref))
 
     # -- push (state=present) ------------------------------------------------------------------
 
@@ -708,17 +494,17 @@ class ImageManager:
             return
         for ref in self.push_refs:
             try:
-                before = self.builder.remote_digest(ref)
-            except RegistryError as exc:
-                if exc.kind != 'auth':
-                    self._registry_failure('push', ref, exc)
+                before = self.engine.remote_digest(ref)
+            except OracleMlflowError as exc:
+                if exc.kind != 'denied':
+                    raise self._registry_failure(exc, ref, pushing=True) from None
                 # Some registries refuse to describe a repository that does not exist yet; the push
                 # decides (and fails the same way if the login really is missing).
-                before = '(unknown)'
+                before = None  # not known: the tag counts as moved
             try:
-                pushed = self.builder.push(ref)
-            except RegistryError as exc:
-                self._registry_failure('push', ref, exc)
+                pushed = self.engine.push(ref)
+            except OracleMlflowError as exc:
+                raise self._registry_failure(exc, ref, pushing=True) from None
             if self.push_result['digest'] is None:
                 self.push_result['digest'] = pushed['digest']
             if pushed['layers_pushed'] or before != pushed['digest']:
@@ -727,70 +513,44 @@ class ImageManager:
     def _check_push(self):
         local = set()
         if self.image_id:  # None when a build would run first: nothing to compare, every tag is pushed
-            try:
-                local = self.builder.repo_digests(self.image_id, self.push_repository)
-            except DockerException as exc:
-                self.fail('Cannot inspect %s: %s' % (self.image_id, format_docker_error(exc)))
+            local = self.engine.repo_digests(self.image_id, self.push_repository)
         for ref in self.push_refs:
             try:
-                remote = self.builder.remote_digest(ref)  # also proves the login and the registry's address
-            except RegistryError as exc:
-                self._registry_failure('check', ref, exc)
+                remote = self.engine.remote_digest(ref)  # also proves the login and the registry's address
+            except OracleMlflowError as exc:
+                raise self._registry_failure(exc, ref, pushing=False) from None
             if remote is not None and remote in local:
                 self.push_result['digest'] = remote
             else:
                 self._pushed(ref)
 
+    def _registry_failure(self, exc, ref, pushing):
+        return self.engine.registry_failure(exc, ref, pushing, 'repository' if self.params['repository'] else 'name')
+
     def _pushed(self, ref):
         self.push_result['pushed_tags'].append(split_ref(ref)[1])
         self.actions.append('pushed %s' % ref)
 
-    def _registry_failure(self, step, ref, exc):
-        host = registry_host(ref)
-        doing = 'pushing %s' % ref if step == 'push' else 'looking up %s in its registry' % ref
-        opening = doing[0].upper() + doing[1:]  # the same words at the start of a sentence
-        if exc.kind == 'auth':
-            has_login, config_file = self.builder.stored_login(host)
-            if has_login:
-                why = ('the login stored for %s in %s was refused (expired token, wrong user or namespace, or no '
-                       'push rights on the repository)' % (host, config_file))
-                todo = 'Log in again with oracle.mlflow.ocir_login (registry: %s)' % host
-            else:
-                why = 'there is no login for %s in %s' % (host, config_file)
-                todo = 'Log in first with oracle.mlflow.ocir_login (registry: %s)' % host
-            self.fail('%s was refused by the registry %s (%s): %s. %s, or with docker login %s for a registry '
-                      'other than OCIR.' % (opening, host, exc, why, todo, host))
-        if exc.kind == 'unreachable':
-            self.fail('Cannot reach the registry %s (%s failed: %s). Check the registry host in %s and that the Docker '
-                      'engine (docker_host) can reach it.'
-                      % (host, doing, exc, 'repository' if self.module.params['repository'] else 'name'))
-        self.fail('%s failed: %s' % (opening, exc))
-
     # -- state=absent --------------------------------------------------------------------------
 
-    def absent(self):
-        self.connect()
-        current = self._state_of_refs()
-        self.before = dict((ref, state) for ref, state in current.items() if state)
+    def absent(self, connect):
+        current = self._current(connect)
         for ref in self.refs:
             if not current[ref]:
                 continue
             if not self.check_mode:
                 try:
-                    self.builder.remove(ref, force=self.force)
-                except APIError as exc:
-                    hint = ''
-                    if exc.status_code == 409:
-                        hint = (' A container uses the image: remove the container first, or set force=true to '
-                                'remove the tag anyway.')
-                    self.fail('Cannot remove %s: %s.%s' % (ref, format_docker_error(exc), hint))
-                except DockerException as exc:
-                    self.fail('Cannot remove %s: %s' % (ref, exc))
+                    self.engine.remove(ref, force=self.force)
+                except OracleMlflowError as exc:
+                    if exc.kind != 'conflict':
+                        raise
+                    raise OracleMlflowError('conflict', '%s A container uses the image: remove the container first, '
+                                                        'or set force=true to remove the tag anyway.' % exc) from None
             self.actions.append('removed %s' % ref)
 
     # -- results -------------------------------------------------------------------------------
 
-    def result(self):
+    def result(self, diff=False):
         result = dict(
             changed=bool(self.actions),
             image_id=self.image_id,
@@ -801,14 +561,9 @@ class ImageManager:
         )
         if self.push_result is not None:
             result['push'] = dict(self.push_result, pushed_tags=list(self.push_result['pushed_tags']))
-        if self.module._diff:
+        if diff:
             result['diff'] = dict(before=self.before, after=self.after)
         return result
-
-    def fail(self, msg):
-        result = self.result()
-        result.pop('diff', None)
-        self.module.fail_json(msg=msg, **result)
 
 
 def main():
@@ -839,16 +594,16 @@ def main():
         required_together=DOCKER_REQUIRED_TOGETHER,
         supports_check_mode=True,
     )
-    if match_tag is None:
-        # Let the shared client code report the missing SDK with its usual message.
-        get_docker_client(module)
-
-    manager = ImageManager(module)
-    if module.params['state'] == 'present':
-        manager.present()
-    else:
-        manager.absent()
-    module.exit_json(**manager.result())
+    check_docker_sdk(module)
+    try:
+        manager = ImageManager(module.params, module.check_mode)
+    except OracleMlflowError as exc:
+        module.fail_json(**exc.result())
+    try:
+        manager.run(lambda: ImageEngine(get_docker_client(module)))
+    except OracleMlflowError as exc:
+        module.fail_json(**dict(manager.result(), **exc.result()))
+    module.exit_json(**manager.result(diff=module._diff))
 
 
 if __name__ == '__main__':
