@@ -5,9 +5,9 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-module: image
+module: image_build
 short_description: Build a Docker image from a local context when its inputs changed, and push it to a registry
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Builds a Docker image from a build context directory on the managed node with the Docker engine API (the classic
     builder, through the Docker SDK for Python) and applies every requested tag to it.
@@ -20,6 +20,8 @@ description:
   - With O(push=true), those tags (or O(name)'s when O(repository) is not set) are then pushed to their registry, with the
     login stored in the Docker client configuration on the managed node (see O(push)).
   - With O(state=absent), the requested tags are removed; an image left without tags is deleted by the engine.
+  - Called C(oracle.mlflow.image) in 0.1.0. That name still works and runs this module, with the same options, results
+    and build hashes (images built with it are not rebuilt).
 author:
   - oracle.mlflow contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -167,7 +169,7 @@ seealso:
 
 EXAMPLES = r"""
 - name: Build the tracking server image, tagged latest and with the MLflow version
-  oracle.mlflow.image:
+  oracle.mlflow.image_build:
     name: oci-mlflow
     tag: latest
     additional_tags:
@@ -191,7 +193,7 @@ EXAMPLES = r"""
     auth_type: instance_principal
 
 - name: Build, tag for OCIR and push every tag (changed only when the registry received something new)
-  oracle.mlflow.image:
+  oracle.mlflow.image_build:
     name: oci-mlflow
     tag: latest
     additional_tags:
@@ -208,7 +210,7 @@ EXAMPLES = r"""
     msg: "{{ mlflow_image.push.repository }}@{{ mlflow_image.push.digest }} (pushed: {{ mlflow_image.push.pushed_tags }})"
 
 - name: Rebuild from scratch with a fresh base image
-  oracle.mlflow.image:
+  oracle.mlflow.image_build:
     name: oci-mlflow
     force: true
     build:
@@ -222,13 +224,13 @@ EXAMPLES = r"""
       validate_certs: true
   block:
     - name: Build on the remote engine
-      oracle.mlflow.image:
+      oracle.mlflow.image_build:
         name: oci-mlflow
         build:
           path: /opt/oci-mlflow/build
 
 - name: Remove both tags (and the image once untagged)
-  oracle.mlflow.image:
+  oracle.mlflow.image_build:
     name: oci-mlflow
     additional_tags:
       - "3.17.2"
