@@ -175,8 +175,8 @@ class ImageEngine:
         except DockerException as exc:
             error = format_docker_error(exc)
         if error is not None:
-            raise OracleMlflowError('error', 'Building %s failed%s: %s' % (ref, _step_of(step) if step else '',
-                                                                          error.strip()), build_log=list(log))
+            where = _step_of(step) if step else ''
+            raise OracleMlflowError('error', 'Building %s failed%s: %s' % (ref, where, error.strip()), build_log=list(log))
         built = self.inspect([ref])[ref]
         if built is None:
             raise OracleMlflowError('error', 'Building %s ended without an image tagged %s.' % (ref, ref),
