@@ -31,7 +31,7 @@ class ModuleRunError(AssertionError):
 def _run_module(module, args, check=False, diff=False, env=None, host='localhost', timeout=600):
     """Run one module with ``ansible <host> -m <module>`` from the repo root; return the host result.
 
-    ``module`` may be a short name of this collection (``image``) or a FQCN.
+    ``module`` may be a short name of this collection (``image_build``) or a FQCN.
     ``args`` is a dict (sent as JSON). A failing module returns its result with ``failed: true``
     rather than raising, so tests can assert on ``msg``.
     """
@@ -46,6 +46,11 @@ def _run_module(module, args, check=False, diff=False, env=None, host='localhost
         command.append('--check')
     if diff:
         command.append('--diff')
+    return _task_results(command, env, host, timeout)[0]
+
+
+def _task_results(command, env, host, timeout):
+    """Run an ansible command with the JSON callback; return the host's result of each task, in order."""
     run_env = dict(os.environ)
     run_env.update({
         'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1',
@@ -59,16 +64,36 @@ def _run_module(module, args, check=False, diff=False, env=None, host='localhost
                           timeout=timeout, check=False)
     try:
         output = json.loads(proc.stdout)
-        return output['plays'][0]['tasks'][0]['hosts'][host]
+        results = [task['hosts'][host] for task in output['plays'][0]['tasks']]
+        if not results:
+            raise IndexError('no task ran')
+        return results
     except (ValueError, KeyError, IndexError) as exc:
         raise ModuleRunError('no module result from %s (rc=%s, %s)\nstdout:\n%s\nstderr:\n%s'
                              % (' '.join(command), proc.returncode, exc, proc.stdout, proc.stderr)) from None
+
+
+def _run_play(tmp_path, tasks, module_defaults=None, env=None, host='localhost', timeout=600):
+    """Run one play of ``tasks`` on ``host`` with ``ansible-playbook``; return each task's result."""
+    play = {'hosts': host, 'gather_facts': False, 'tasks': tasks}
+    if module_defaults:
+        play['module_defaults'] = module_defaults
+    path = tmp_path / 'play.json'
+    path.write_text(json.dumps([play]))
+    command = [str(ANSIBLE) + '-playbook', str(path), '-e', 'ansible_python_interpreter=%s' % MODULE_PYTHON]
+    return _task_results(command, env, host, timeout)
 
 
 @pytest.fixture(scope='session')
 def run_module():
     """``run_module(name, args, check=False, diff=False, env=None) -> dict`` (the module's result)."""
     return _run_module
+
+
+@pytest.fixture(scope='session')
+def run_play():
+    """``run_play(tmp_path, tasks, module_defaults=None, env=None) -> [dict]`` (each task's result)."""
+    return _run_play
 
 
 @pytest.fixture(scope='session')

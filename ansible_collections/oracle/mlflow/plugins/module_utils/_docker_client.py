@@ -8,6 +8,8 @@ A module merges ``DOCKER_COMMON_ARGS`` into its argument spec (``docker_argument
 documents them with the ``oracle.mlflow.docker`` doc fragment, and calls ``get_docker_client()``
 once it has validated its own options. The client is the docker SDK's low-level
 ``docker.APIClient``, so modules can stream build/push output and read engine errors.
+``check_docker_sdk()`` fails a module early when the SDK is missing. Failures carry ``error_kind``
+(``_errors.KINDS``): ``invalid`` TLS settings, ``unreachable`` engine, ``error`` for a missing SDK.
 """
 
 from __future__ import annotations
@@ -112,22 +114,27 @@ def _base_url(docker_host, tls):
     return docker_host
 
 
+def check_docker_sdk(module):
+    """Fail the module with Ansible's usual message when the Docker SDK for Python is missing."""
+    if not HAS_DOCKER_SDK:
+        module.fail_json(msg=missing_required_lib('docker (Docker SDK for Python)'), error_kind='error',
+                         exception=DOCKER_SDK_IMPORT_ERROR)
+
+
 def get_docker_client(module):
     """Return a connected ``docker.APIClient`` or fail the module with a clear message.
 
     Fails when the docker SDK is missing, the TLS settings are unusable, or the engine at
     ``docker_host`` does not answer a ping within ``timeout`` seconds.
     """
-    if not HAS_DOCKER_SDK:
-        module.fail_json(msg=missing_required_lib('docker (Docker SDK for Python)'),
-                         exception=DOCKER_SDK_IMPORT_ERROR)
+    check_docker_sdk(module)
 
     params = module.params
     docker_host = params['docker_host']
     try:
         tls = _tls_config(module)
     except TLSParameterError as exc:
-        module.fail_json(msg='Invalid TLS settings for docker_host %s: %s' % (docker_host, exc))
+        module.fail_json(msg='Invalid TLS settings for docker_host %s: %s' % (docker_host, exc), error_kind='invalid')
 
     unreachable = ('Cannot connect to the Docker engine at %s (docker_host, or DOCKER_HOST): %%s. '
                    'Check that the engine is running and that this user may use it.' % docker_host)
@@ -141,9 +148,9 @@ def get_docker_client(module):
         # version='auto' already asked the engine; an explicit version did not, so always ping.
         client.ping()
     except APIError as exc:
-        module.fail_json(msg=unreachable % format_docker_error(exc))
+        module.fail_json(msg=unreachable % format_docker_error(exc), error_kind='unreachable')
     except DockerException as exc:
-        module.fail_json(msg=unreachable % exc)
+        module.fail_json(msg=unreachable % exc, error_kind='unreachable')
     except Exception as exc:  # requests/urllib3 errors that the SDK does not wrap
-        module.fail_json(msg=unreachable % exc, exception=traceback.format_exc())
+        module.fail_json(msg=unreachable % exc, error_kind='unreachable', exception=traceback.format_exc())
     return client
