@@ -10,7 +10,7 @@ short_description: Log in to OCI Container Registry (OCIR) with an auth token or
 version_added: 0.1.0
 description:
   - Stores registry credentials in the docker client configuration (O(config_path)) of the managed node, so that the docker
-    CLI, the Docker SDK for Python and the modules of this collection (M(oracle.mlflow.image)) can push and pull.
+    CLI, the Docker SDK for Python and the modules of this collection (M(oracle.mlflow.image_build)) can push and pull.
   - "Two ways in: an B(auth token) of an OCI user (O(username) and O(auth_token)), or an B(OCI principal) (O(auth_type)):
     the module exchanges an OCI-signed request at the region's OCIR token endpoint
     (C(GET https://<OCIR host>/20180419/docker/token)) for a registry token, and stores it for the user C(BEARER_TOKEN).
@@ -110,7 +110,7 @@ notes:
     repositories (for example C(allow dynamic-group build-hosts to manage repos in tenancy)).
   - Requires C(requests) on the managed node (installed with the OCI SDK).
 seealso:
-  - module: oracle.mlflow.image
+  - module: oracle.mlflow.image_build
   - module: community.docker.docker_login
   - name: Pushing images using the Docker CLI (OCIR)
     description: User names, auth tokens, and registry hosts per region.
