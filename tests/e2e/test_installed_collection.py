@@ -24,7 +24,6 @@ from e2e_support import docker, inspect
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
 COLLECTION = ROOT / "ansible_collections" / "oracle" / "mlflow"
-IMAGE = "oci-mlflow:3.17.2"
 # Apart from every other test's container, port and directories.
 CONTAINER, PORT = "oci-mlflow-e2e-installed", 5075
 URL = f"http://127.0.0.1:{PORT}"
@@ -125,7 +124,7 @@ def test_ansible_doc_renders_every_plugin_and_role_with_nothing_on_stderr(user):
             # The header names where the documentation came from: the installed copy.
             assert str(user["installed"]) in proc.stdout.splitlines()[0], proc.stdout.splitlines()[0]
             rendered.append(name)
-    assert "oracle.mlflow.mlflow_server" in rendered and "oracle.mlflow.image" in rendered
+    assert "oracle.mlflow.mlflow_server" in rendered and "oracle.mlflow.mlflow_image" in rendered
 
 
 @pytest.fixture(scope="module")
@@ -135,16 +134,21 @@ def current_image(image_base, tmp_path_factory):
     removes what an earlier checkout staged in its build directory."""
     work = tmp_path_factory.mktemp("checkout-build")
     playbook = work / "build.yml"
+    ref_file = work / "image-ref"
     playbook.write_text("- name: Build the MLflow image from the checkout\n  hosts: mlflow_image_builders\n"
-                        "  gather_facts: false\n  roles:\n    - role: oracle.mlflow.mlflow_image\n")
+                        "  gather_facts: false\n  roles:\n    - role: oracle.mlflow.mlflow_image\n"
+                        "  post_tasks:\n    - name: Write down the image reference\n"
+                        "      ansible.builtin.copy:\n        content: '{{ mlflow_image_ref }}'\n"
+                        f"        dest: {ref_file}\n        mode: '0644'\n")
     env = {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "ANSIBLE_NOCOLOR": "1"}
     proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), str(playbook), "-i", "inventories/local",
                            "-e", json.dumps({"mlflow_image_base": image_base,
                                              "mlflow_image_build_dir": str(work / "image")})],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    image = json.loads(docker("image", "inspect", IMAGE).stdout)[0]
-    return {"id": image["Id"], "hash": image["Config"]["Labels"]["org.oracle.mlflow.build-hash"]}
+    ref = ref_file.read_text()
+    image = json.loads(docker("image", "inspect", ref).stdout)[0]
+    return {"ref": ref, "id": image["Id"], "hash": image["Config"]["Labels"]["org.oracle.mlflow.build-hash"]}
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +186,7 @@ def test_installed_roles_build_nothing_new_and_serve(user, site, current_image):
     started = time.monotonic()
     proc = run(user, "ansible-playbook", "-i", "hosts.yml", "site.yml")
     assert "failed=0" in proc.stdout, proc.stdout[-3000:]
-    image = json.loads(docker("image", "inspect", IMAGE).stdout)[0]
+    image = json.loads(docker("image", "inspect", current_image["ref"]).stdout)[0]
     # The same build context and arguments: the module's content hash found the image current.
     assert image["Config"]["Labels"]["org.oracle.mlflow.build-hash"] == current_image["hash"]
     assert image["Id"] == current_image["id"], "the installed role rebuilt the image"

@@ -90,9 +90,10 @@ def test_tarball_holds_no_working_tree_clutter(tarball):
     assert clutter == []
     # What users need is all there.
     for needed in ("README.md", "CHANGELOG.rst", "meta/runtime.yml", "changelogs/changelog.yaml",
-                   "plugins/modules/image.py", "roles/mlflow_server/tasks/absent.yml",
+                   "plugins/modules", "roles/mlflow_server/tasks/absent.yml",
                    "roles/mlflow_image/files/.dockerignore", "roles/mlflow_image/files/requirements.lock"):
         assert needed in names, needed
+    assert [n for n in names if n.startswith("plugins/modules/") and n.endswith(".py")]
 
 
 def test_manifest_carries_license_and_links(tarball, galaxy):
