@@ -4,7 +4,8 @@
 # packages (debootstrap + docker import), for hosts that reach no image registry. Idempotent.
 #   MLFLOW_IMAGE_BASE         configured base (default: the Docker Hub Python image we target)
 #   MLFLOW_LOCAL_BASE         name of the locally made fallback
-#   MLFLOW_DEBIAN_MIRROR      Debian mirror for debootstrap (default: the one apt on this host uses)
+#   MLFLOW_DEBIAN_MIRROR      Debian mirror for debootstrap (default: the one apt on this host uses,
+#                             see scripts/debian-mirror.sh; none found is an error)
 set -euo pipefail
 
 configured=${MLFLOW_IMAGE_BASE:-docker.io/library/python:3.11-slim-bookworm}
@@ -20,18 +21,12 @@ if timeout 60 docker pull -q "$configured" >/dev/null 2>&1; then echo "$configur
 log "cannot pull $configured; using a base made from Debian packages: $local_base"
 if have "$local_base"; then echo "$local_base"; exit 0; fi
 
+# Before anything is installed: without a mirror there is nothing to make the base from.
+mirror=$("$(dirname "$0")/debian-mirror.sh" "$suite")
+
 if ! command -v debootstrap >/dev/null 2>&1; then
   log "installing debootstrap"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-fi
-
-mirror=${MLFLOW_DEBIAN_MIRROR:-}
-if [[ -z $mirror ]]; then
-  # Reuse the mirror this host's apt already reaches.
-  mirror=$(grep -rhoE '^(deb|URIs:)[[:space:]]+(\[[^]]*\][[:space:]]+)?https?://[^[:space:]]+' \
-             /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
-           | grep -oE 'https?://[^[:space:]]+/debian/?$' | head -n1 || true)
-  mirror=${mirror:-http://deb.debian.org/debian}
 fi
 
 rootfs=$(mktemp -d /var/tmp/mlflow-base.XXXXXX)

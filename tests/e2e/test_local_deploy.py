@@ -6,6 +6,7 @@ The tests run in file order and share one deployment: deploy, use, redeploy, rec
 from __future__ import annotations
 
 import os
+import re
 import stat
 import time
 import urllib.error
@@ -211,8 +212,41 @@ def test_upstream_guide_docker_run_line_serves_the_ui(state, tmp_path):
         docker("rm", "-f", CONTAINER, check=False)
 
 
+def task_status(output: str, task: str) -> str:
+    """'ok', 'changed' or 'skipping': how a task of the mlflow_server role ended in a playbook run."""
+    match = re.search(rf"^TASK \[oracle\.mlflow\.mlflow_server : {re.escape(task)}\][^\n]*\n(\w+):", output, re.M)
+    assert match, f"no task {task!r} in:\n{output[-3000:]}"
+    return match.group(1)
+
+
+def test_purge_in_check_mode_reports_and_deletes_nothing(run_playbook, deploy_vars, site):
+    before = sorted(p.relative_to(site["etc"]) for p in site["etc"].rglob("*"))
+    run = run_playbook("teardown.yml", {**deploy_vars, "mlflow_server_purge_data": True}, check=True)
+    assert run.returncode == 0, run.output[-3000:]
+    assert task_status(run.output, "Delete the configuration directory, left empty") == "changed"
+    assert (site["data"] / "mlflow.db").is_file()
+    assert sorted(p.relative_to(site["etc"]) for p in site["etc"].rglob("*")) == before
+
+
 def test_teardown_with_purge_deletes_the_data(run_playbook, deploy_vars, site):
     run = run_playbook("teardown.yml", {**deploy_vars, "mlflow_server_purge_data": True})
     assert run.returncode == 0, run.output[-3000:]
     assert not site["data"].exists()
     assert not (site["etc"] / "mlflow.env").exists()
+    assert not site["etc"].exists(), "the emptied configuration directory stayed"
+
+
+def test_purge_keeps_a_config_dir_that_holds_other_files(run_playbook, deploy_vars, site):
+    """What the role wrote goes; a file of someone else's keeps the directory (and itself)."""
+    (site["etc"] / "oci").mkdir(parents=True)
+    for name in ("mlflow.env", "mlflow.env.candidate", "oci/config", "notes.txt", ".hidden"):
+        (site["etc"] / name).write_text("x\n")
+    (site["data"] / "artifacts").mkdir(parents=True)
+    for check in (True, False):
+        run = run_playbook("teardown.yml", {**deploy_vars, "mlflow_server_purge_data": True}, check=check)
+        assert run.returncode == 0, run.output[-3000:]
+        assert task_status(run.output, "Delete the data directory, the env file and the copied OCI profile") \
+            == "changed"
+        assert task_status(run.output, "Delete the configuration directory, left empty") == "skipping"
+    assert not site["data"].exists()
+    assert sorted(p.name for p in site["etc"].iterdir()) == [".hidden", "notes.txt"]
