@@ -151,6 +151,20 @@ def test_check_mode_on_a_deployed_server_changes_nothing(run_playbook, deploy_va
     assert run.changed == 0, run.output[-3000:]
 
 
+def test_a_module_an_older_release_staged_is_removed_from_the_build_context(run_playbook, deploy_vars, state):
+    """Staging copies files and never deletes: a stale module would end up in the hash and the image."""
+    staged = Path("/var/tmp/oracle-mlflow/image/launcher/mlflow_launcher")
+    stale = staged / "removed_in_this_release.py"
+    stale.write_text("raise ImportError('stale')\n")
+    image_id = inspect(CONTAINER)["Image"]
+    run = run_playbook("deploy.yml", deploy_vars)
+    assert run.returncode == 0, run.output[-3000:]
+    assert not stale.exists() and (staged / "cli.py").is_file()
+    assert "Remove staged files this release does not ship" in run.output
+    assert inspect(CONTAINER)["Image"] == image_id  # the context is what it was: no rebuild
+    assert inspect(CONTAINER)["State"]["StartedAt"] == state["started_at"]
+
+
 def test_changed_setting_restarts_the_server(run_playbook, deploy_vars, state):
     run = run_playbook("deploy.yml", {**deploy_vars, "mlflow_server_workers": 2})
     assert run.returncode == 0, run.output[-3000:]
