@@ -1,4 +1,4 @@
-"""The env contract (plugins/module_utils/_env_contract.py) is the one definition of the image's settings:
+"""The env contract (plugins/module_utils/_env_contract.py, and _env_role.py for the role) is the one definition of the image's settings:
 every other place that names them (the README table, the role's argument_specs and defaults, the
 Dockerfile's layout, the lock file's MLflow version) must agree with it, and the role must not re-encode them.
 """
@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from ansible_collections.oracle.mlflow.plugins.module_utils import _env_contract as contract
+from ansible_collections.oracle.mlflow.plugins.module_utils import _env_role as role
 
 REPO = Path(__file__).resolve().parents[3]
 COLLECTION = REPO / 'ansible_collections' / 'oracle' / 'mlflow'
@@ -36,8 +37,8 @@ def test_the_readme_table_is_the_contracts():
     readme = (REPO / 'README.md').read_text()
     assert TABLE_START in readme and TABLE_END in readme
     table = readme.split(TABLE_START, 1)[1].split(TABLE_END, 1)[0].strip()
-    assert table == contract.markdown_table(), (
-        'README.md drifted from the env contract; paste this between the markers:\n' + contract.markdown_table())
+    assert table == role.markdown_table(), (
+        'README.md drifted from the env contract; paste this between the markers:\n' + role.markdown_table())
 
 
 def test_every_role_variable_of_the_contract_is_declared_documented_and_has_its_choices():
@@ -126,25 +127,25 @@ ROLE = {
 
 
 def test_role_values_become_env_text_and_empty_ones_are_left_out():
-    env = contract.env_from_role_vars(ROLE, {'MLFLOW_SQLALCHEMYSTORE_POOL_SIZE': 10})
+    env = role.env_from_role_vars(ROLE, {'MLFLOW_SQLALCHEMYSTORE_POOL_SIZE': 10})
     assert env == {'MLFLOW_HOST': '0.0.0.0', 'MLFLOW_PORT': '5000', 'MLFLOW_WORKERS': '4',
                    'MLFLOW_SERVER_ENABLE_JOB_EXECUTION': '0',
                    'MLFLOW_SERVER_ALLOWED_HOSTS': 'localhost,localhost:*', 'BACKEND_PROVIDER': 'sqlite',
                    'MLFLOW_SERVE_ARTIFACTS': '1', 'OCIFS_IAM_TYPE': 'api_key',
                    'MLFLOW_SQLALCHEMYSTORE_POOL_SIZE': '10'}
-    config = contract.check_role_env(env, ROLE)
+    config = role.check_role_env(env, ROLE)
     assert (config.port, config.serve_artifacts, config.server) == (5000, True, 'uvicorn')
 
 
 def test_the_env_file_text_and_its_secret_flag():
-    env = contract.env_from_role_vars(dict(ROLE, mlflow_server_backend_provider='mysql',
+    env = role.env_from_role_vars(dict(ROLE, mlflow_server_backend_provider='mysql',
                                            mlflow_server_backend_store_uri='mysql+mysqlconnector://u:p%40w@db/m'))
-    text = contract.env_file_text(env, ['managed'])
+    text = role.env_file_text(env, ['managed'])
     assert text.startswith('# managed\nMLFLOW_HOST=0.0.0.0\n') and text.endswith('\n')
     assert 'MLFLOW_BACKEND_STORE_URI=mysql+mysqlconnector://u:p%40w@db/m\n' in text
-    assert any(contract.is_secret(name) for name in env)
-    assert not any(contract.is_secret(name) for name in contract.env_from_role_vars(ROLE))
-    assert contract.is_secret('MY_API_TOKEN') and not contract.is_secret('MY_POOL_SIZE')
+    assert any(role.is_secret(name) for name in env)
+    assert not any(role.is_secret(name) for name in role.env_from_role_vars(ROLE))
+    assert role.is_secret('MY_API_TOKEN') and not role.is_secret('MY_POOL_SIZE')
 
 
 @pytest.mark.parametrize('changes,extra,message', [
@@ -176,7 +177,7 @@ def test_the_env_file_text_and_its_secret_flag():
 def test_a_wrong_setting_is_one_line_naming_the_role_variable(changes, extra, message):
     values = dict(ROLE, **changes)
     with pytest.raises(contract.ConfigError) as info:
-        contract.check_role_env(contract.env_from_role_vars(values, extra), values)
+        role.check_role_env(role.env_from_role_vars(values, extra), values)
     assert message in str(info.value)
     assert '\n' not in str(info.value) and 'hunter2' not in str(info.value)
 
@@ -184,16 +185,16 @@ def test_a_wrong_setting_is_one_line_naming_the_role_variable(changes, extra, me
 def test_oci_buckets_are_parsed_once_and_deduplicated():
     values = dict(ROLE, mlflow_server_artifacts_destination='oci://art@ns/a/b/',
                   mlflow_server_default_artifact_root='oci://art@ns/c')
-    env = contract.env_from_role_vars(values)
-    config = contract.check_role_env(env, values)
-    assert contract.oci_buckets(env, values) == [
+    env = role.env_from_role_vars(values)
+    config = role.check_role_env(env, values)
+    assert role.oci_buckets(env, values) == [
         {'bucket': 'art', 'namespace': 'ns', 'prefix': 'a/b',
          'variables': ['mlflow_server_artifacts_destination', 'mlflow_server_default_artifact_root']}]
-    assert [contract.role_warning(w, values) for w in config.warnings] == [
+    assert [role.role_warning(w, values) for w in config.warnings] == [
         'mlflow_server_default_artifact_root: with an oci:// root, clients read and write Object Storage themselves '
         '(OCI credentials and an oci:// artifact plugin on every client); unset it to proxy artifacts through the '
         'server (mlflow-artifacts:/) (MLFLOW_DEFAULT_ARTIFACT_ROOT)']
-    assert contract.oci_buckets(contract.env_from_role_vars(ROLE), ROLE) == []
+    assert role.oci_buckets(role.env_from_role_vars(ROLE), ROLE) == []
 
 
 def test_the_contract_runs_on_the_oldest_python_of_managed_nodes():

@@ -14,8 +14,8 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.oracle.mlflow.plugins.module_utils import _env_contract as contract
-
-EXTRA_ENV_VAR = 'mlflow_server_extra_env'
+from ansible_collections.oracle.mlflow.plugins.module_utils import _env_role as role
+from ansible_collections.oracle.mlflow.plugins.module_utils._env_role import EXTRA_ENV_VAR
 
 
 class ActionModule(ActionBase):
@@ -41,23 +41,23 @@ class ActionModule(ActionBase):
             return self._failed(result, '%s must be a dictionary of VARIABLE: value.' % EXTRA_ENV_VAR)
 
         try:
-            env = contract.env_from_role_vars(values, extra_env, EXTRA_ENV_VAR)
-            config = contract.check_role_env(env, values, EXTRA_ENV_VAR)
+            env = role.env_from_role_vars(values, extra_env, EXTRA_ENV_VAR)
+            config = role.check_role_env(env, values, EXTRA_ENV_VAR)
         except contract.ConfigError as exc:
             return self._failed(result, str(exc))
 
-        text = contract.env_file_text(env, args['header'])
-        secret = any(contract.is_secret(name) for name in env)
+        text = role.env_file_text(env, args['header'])
+        secret = any(role.is_secret(name) for name in env)
         for warning in config.warnings:
-            self._display.warning(contract.role_warning(warning, values))
+            self._display.warning(role.role_warning(warning, values))
         result.update(
             changed=False,
             env=env,
             env_file=text,
             checksum=hashlib.sha256(text.encode('utf-8')).hexdigest(),
             secret=secret,
-            oci_buckets=contract.oci_buckets(env, values),
-            contract_warnings=[contract.role_warning(warning, values) for warning in config.warnings],
+            oci_buckets=role.oci_buckets(env, values),
+            contract_warnings=[role.role_warning(warning, values) for warning in config.warnings],
         )
         if secret:
             result['_ansible_no_log'] = True

@@ -2,12 +2,11 @@
 
 import json
 import os
-import re
 import sys
 
 from .artifacts import check_oci_artifact_store
 from .command import build_command, check_extra_args, check_port_free, log_line, prepare_dirs
-from .config import PROG, ConfigError, load_config, redact_uri
+from .config import PROG, SECRET_NAME_RE, ConfigError, load_config, redact_uri
 from .database import wait_for_database
 from .envfile import merged_environ
 from .health import healthcheck
@@ -15,11 +14,8 @@ from .provision import db_create
 from .schema import print_report, upgrade_schema
 from .vault import resolve_backend
 
-SECRET_KEY_RE = re.compile(r"PASSWORD|SECRET|TOKEN|PASSPHRASE")
-
-
 def _redact_env(name, value):
-    if SECRET_KEY_RE.search(name):
+    if SECRET_NAME_RE.search(name):
         return "***"
     return redact_uri(value) if "://" in value else value
 
