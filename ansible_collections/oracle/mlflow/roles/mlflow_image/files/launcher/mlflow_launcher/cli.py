@@ -14,6 +14,7 @@ from .provision import db_create
 from .schema import print_report, upgrade_schema
 from .vault import resolve_backend
 
+
 def _redact_env(name, value):
     if SECRET_NAME_RE.search(name):
         return "***"
