@@ -90,4 +90,6 @@ def test_a_server_that_cannot_bind_its_port_fails_the_deploy_within_seconds(run_
     assert ("mlflow-launcher: error: MLFLOW_PORT: 127.0.0.1:5082 is already in use by another process on this host"
             in match.group(4)), match.group(4)[:500]
     assert elapsed < 450, elapsed
+    print(f"\n[figure] crash loop: the wait failed after {match.group(3)} s (exit code {match.group(2)}); "
+          f"the whole deploy took {elapsed:.0f} s with a {extra['mlflow_server_health_timeout']} s health timeout")
     docker("rm", "-f", "oci-mlflow-e2e-crash", check=False)
