@@ -17,7 +17,7 @@ def command(env, extra_args=()):
 def test_defaults(base_env, data_dir):
     argv, env = command(base_env)
     assert argv == [BIN, "server", "--host", "0.0.0.0", "--port", "5000", "--workers", "4",
-                    "--serve-artifacts", "--artifacts-destination", f"{data_dir}/artifacts",
+                    "--app-name", "oci-mlflow", "--serve-artifacts", "--artifacts-destination", f"{data_dir}/artifacts",
                     "--default-artifact-root", "mlflow-artifacts:/"]
     assert env["MLFLOW_BACKEND_STORE_URI"] == f"sqlite:///{data_dir}/mlflow.db"
     assert env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
@@ -44,7 +44,7 @@ def test_port_workers_host(base_env):
 
 def test_gunicorn_opts_from_the_upstream_guide(base_env):
     argv, env = command({**base_env, "MLFLOW_GUNICORN_OPTS": "--log-level debug"})
-    assert argv[8:10] == ["--gunicorn-opts", "--log-level debug"]
+    assert argv[10:12] == ["--gunicorn-opts", "--log-level debug"]
     assert "MLFLOW_GUNICORN_OPTS" not in env
     assert load_config({**base_env, "MLFLOW_GUNICORN_OPTS": "--log-level debug"}).server \
         == "gunicorn"
@@ -52,7 +52,7 @@ def test_gunicorn_opts_from_the_upstream_guide(base_env):
 
 def test_uvicorn_opts(base_env):
     argv, env = command({**base_env, "MLFLOW_UVICORN_OPTS": "--timeout-keep-alive 30"})
-    assert argv[8:10] == ["--uvicorn-opts", "--timeout-keep-alive 30"]
+    assert argv[10:12] == ["--uvicorn-opts", "--timeout-keep-alive 30"]
     assert "MLFLOW_UVICORN_OPTS" not in env
 
 
@@ -96,7 +96,7 @@ def test_sqlite_custom_uri(base_env, tmp_path):
 
 def test_serve_artifacts_off(base_env, data_dir):
     argv, env = command({**base_env, "MLFLOW_SERVE_ARTIFACTS": "false"})
-    assert argv[8:] == ["--no-serve-artifacts", "--default-artifact-root",
+    assert argv[10:] == ["--no-serve-artifacts", "--default-artifact-root",
                         f"{data_dir}/artifacts"]
     assert "--artifacts-destination" not in argv
 
@@ -245,3 +245,10 @@ def test_print_command_config_error(capsys):
 
 def test_config_error_str():
     assert str(ConfigError("X", "bad")) == "X: bad"
+
+
+def test_the_app_is_the_images_own():
+    from mlflow_launcher import check_extra_args
+    with pytest.raises(ConfigError) as info:
+        check_extra_args(["--app-name", "basic-auth"])
+    assert info.value.variable == "--app-name" and "always runs the image's app (oci-mlflow" in info.value.message

@@ -108,6 +108,11 @@ INVALID = [
      "MLFLOW_SERVER_ENABLE_JOB_EXECUTION"),
     ("iam-type-bad", {"OCIFS_IAM_TYPE": "user_principal"}, "OCIFS_IAM_TYPE"),
     ("data-dir-relative", {"MLFLOW_DATA_DIR": "data"}, "MLFLOW_DATA_DIR"),
+    ("allowed-roots-relative", {"MLFLOW_ARTIFACTS_ALLOWED_ROOTS": "shared"}, "MLFLOW_ARTIFACTS_ALLOWED_ROOTS"),
+    ("allowed-roots-s3", {"MLFLOW_ARTIFACTS_ALLOWED_ROOTS": "s3://b/x"}, "MLFLOW_ARTIFACTS_ALLOWED_ROOTS"),
+    ("allowed-roots-star-and-more", {"MLFLOW_ARTIFACTS_ALLOWED_ROOTS": "*,/srv"}, "MLFLOW_ARTIFACTS_ALLOWED_ROOTS"),
+    ("allowed-roots-bad-oci", {"MLFLOW_ARTIFACTS_ALLOWED_ROOTS": "oci://b/p"}, "MLFLOW_ARTIFACTS_ALLOWED_ROOTS"),
+    ("telemetry-bad", {"MLFLOW_DISABLE_TELEMETRY": "perhaps"}, "MLFLOW_DISABLE_TELEMETRY"),
 ]
 
 
@@ -328,3 +333,16 @@ def test_main_reports_unwritable_dir_in_one_line(base_env, set_env, exec_calls, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("mlflow-launcher: error: MLFLOW_DATA_DIR: ")
     assert exec_calls == []
+
+
+def test_telemetry_is_off_unless_turned_on(base_env):
+    assert load_config(base_env).child_env["MLFLOW_DISABLE_TELEMETRY"] == "true"
+    assert load_config({**base_env, "MLFLOW_DISABLE_TELEMETRY": "no"}).child_env["MLFLOW_DISABLE_TELEMETRY"] == "false"
+
+
+def test_allowed_roots_reach_the_server_normalised(base_env):
+    config = load_config({**base_env, "MLFLOW_ARTIFACTS_ALLOWED_ROOTS": " oci://shared@ns/common/ , /srv/x "})
+    assert config.child_env["MLFLOW_ARTIFACTS_ALLOWED_ROOTS"] == "oci://shared@ns/common/,/srv/x"
+    assert "MLFLOW_ARTIFACTS_ALLOWED_ROOTS" not in load_config(base_env).child_env
+    star = load_config({**base_env, "MLFLOW_ARTIFACTS_ALLOWED_ROOTS": "*"})
+    assert [w for w in star.warnings if w.startswith("MLFLOW_ARTIFACTS_ALLOWED_ROOTS: * turns the artifact boundary off")]

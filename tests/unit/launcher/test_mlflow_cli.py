@@ -3,12 +3,28 @@
 Proves the flag names against the pinned MLflow, and that allowed hosts reach MLflow from the
 env, which its gunicorn check accepts (it refuses them only as command-line options).
 """
+import pathlib
+import tomllib
+
 import pytest
 
 from mlflow_launcher import build_command, load_config
 
 cli = pytest.importorskip("mlflow.cli")
 core = pytest.importorskip("click.core")
+click = pytest.importorskip("click")
+
+PYPROJECT = pathlib.Path(__file__).resolve().parents[3] / "ansible_collections" / "oracle" / "mlflow" / "roles" / \
+    "mlflow_image" / "files" / "launcher" / "pyproject.toml"
+
+
+@pytest.fixture(autouse=True)
+def image_apps(monkeypatch):
+    """MLflow's --app-name accepts the mlflow.app entry points installed; in the image that includes
+    the image's own (launcher/pyproject.toml), which this test venv does not install."""
+    apps = tomllib.loads(PYPROJECT.read_text())["project"]["entry-points"]["mlflow.app"]
+    option = next(p for p in cli.server.params if p.name == "app_name")
+    monkeypatch.setattr(option, "type", click.Choice([*option.type.choices, *apps]))
 
 
 def parse(env, monkeypatch):
@@ -29,6 +45,7 @@ def test_gunicorn_with_allowed_hosts_passes_mlflow_validation(base_env, monkeypa
     assert params["backend_store_uri"] == f"sqlite:///{data_dir}/mlflow.db"
     assert (params["host"], params["port"], params["workers"]) == ("0.0.0.0", 5000, "4")
     assert params["static_prefix"] == "/x"
+    assert params["app_name"] == "oci-mlflow"
     cli._validate_server_args(
         ctx=ctx, gunicorn_opts=params["gunicorn_opts"], workers=params["workers"],
         waitress_opts=None, uvicorn_opts=None, allowed_hosts=params["allowed_hosts"],

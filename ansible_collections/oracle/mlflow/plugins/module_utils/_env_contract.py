@@ -98,6 +98,9 @@ SETTINGS = (
             '/prefix/, signed with the OCIFS_IAM_TYPE identity', 'mlflow_server_artifacts_destination'),
     Setting('MLFLOW_DEFAULT_ARTIFACT_ROOT', 'location', 'mlflow-artifacts:/', 'unset = clients go through the server '
             'and need no OCI credentials', 'mlflow_server_default_artifact_root'),
+    Setting('MLFLOW_ARTIFACTS_ALLOWED_ROOTS', 'list', '', 'the artifact boundary: the server reads and writes '
+            'artifacts only under its destination and default root, plus these locations (oci:// or absolute paths; '
+            '`*` turns the boundary off)', 'mlflow_server_artifacts_allowed_roots'),
     Setting('MLFLOW_TMPDIR', 'path', '<data dir>/tmp', 'the server spools each proxied download here (else TMPDIR): '
             'size it for the largest artifact (free space is logged at start; too little is a clear 501)'),
     Setting('MLFLOW_OCI_MULTIPART_THRESHOLD_MB', 'int', '128', 'oci:// uploads of files above this go up in parallel '
@@ -107,6 +110,8 @@ SETTINGS = (
     Setting('MLFLOW_OCI_PART_SIZE_MB', 'int', '16', 'part size of oci:// uploads (a streamed upload holds '
             'parallelism + 1 parts in memory)', low=1, high=5 * 1024),
     Setting('MLFLOW_OCI_UPLOAD_PARALLELISM', 'int', '4', 'parts in flight per oci:// upload', low=1, high=32),
+    Setting('MLFLOW_DISABLE_TELEMETRY', 'bool', 'true', "MLflow's usage telemetry to its servers on the internet: "
+            'off unless turned on', 'mlflow_server_disable_telemetry'),
     Setting('OCIFS_IAM_TYPE', 'choice', 'api_key', 'the OCI identity of the server (oci:// artifacts, Vault)',
             'mlflow_server_auth_type', choices=('api_key', 'instance_principal', 'resource_principal')),
     Setting('MLFLOW_DATA_DIR', 'path', DEFAULT_DATA_DIR, 'the data volume inside the container'),
@@ -466,6 +471,24 @@ def _artifact_location(name, value, allow_remote):
     raise ConfigError(name, '%r is not supported; use %s' % (value, allowed))
 
 
+def _allowed_roots(environ, warnings):
+    """MLFLOW_ARTIFACTS_ALLOWED_ROOTS: storage locations (the boundary, mlflow_boundary, reads them), or '*'."""
+    name = 'MLFLOW_ARTIFACTS_ALLOWED_ROOTS'
+    roots = _csv_list(environ, name, warnings)
+    if roots is None:
+        return None
+    items = roots.split(',')
+    if '*' in items:
+        if len(items) > 1:
+            raise ConfigError(name, "'*' turns the artifact boundary off: give it alone, or list locations")
+        warnings.append('%s: * turns the artifact boundary off: clients may make the server read and write any '
+                        'location its identity reaches' % name)
+        return roots
+    for item in items:
+        _artifact_location(name, item, False)    # oci:// or an absolute path, checked as the destination is
+    return roots
+
+
 def _artifacts(environ, data_dir):
     """Returns (serve, destination, root, local dirs, warnings)."""
     serve = _bool(environ, 'MLFLOW_SERVE_ARTIFACTS')
@@ -510,7 +533,7 @@ def _csv_list(environ, name, warnings):
     items = [item.strip() for item in raw.split(',')]
     if not all(items):
         raise ConfigError(name, '%r has an empty entry; write a comma-separated list' % raw)
-    if '*' in items:
+    if '*' in items and name != 'MLFLOW_ARTIFACTS_ALLOWED_ROOTS':
         warnings.append("%s: '*' accepts any value; list the real names in production" % name)
     return ','.join(items)
 
@@ -569,7 +592,10 @@ def load_config(environ):
     tmpdir = _tmpdir(environ, data_dir)
     lists = dict((name, _csv_list(environ, name, warnings)) for name in
                  ('MLFLOW_SERVER_ALLOWED_HOSTS', 'MLFLOW_SERVER_CORS_ALLOWED_ORIGINS'))
+    lists['MLFLOW_ARTIFACTS_ALLOWED_ROOTS'] = _allowed_roots(environ, warnings)
     job_execution = _bool(environ, 'MLFLOW_SERVER_ENABLE_JOB_EXECUTION')
+    # Telemetry leaves the server only when the operator turns it on (MLflow's own default is on).
+    lists['MLFLOW_DISABLE_TELEMETRY'] = 'true' if _bool(environ, 'MLFLOW_DISABLE_TELEMETRY') else 'false'
     return Config(
         host=host, port=port, workers=workers, server=server, server_opts=server_opts,
         backend_uri=backend_uri, serve_artifacts=serve, artifacts_destination=destination,

@@ -17,13 +17,19 @@ MANAGED_OPTIONS = {
     "--default-artifact-root": "MLFLOW_DEFAULT_ARTIFACT_ROOT",
     "--allowed-hosts": "MLFLOW_SERVER_ALLOWED_HOSTS",
     "--cors-allowed-origins": "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS",
+    "--app-name": "MLFLOW_ARTIFACTS_ALLOWED_ROOTS",
 }
+# The server app: MLflow's own, with the artifact boundary (mlflow_boundary, an mlflow.app entry point).
+APP_NAME = "oci-mlflow"
 
 
 def check_extra_args(extra_args):
     """Refuse extra args for options the env contract owns (one source of truth)."""
     for arg in extra_args:
         option = arg.split("=", 1)[0]
+        if option == "--app-name":
+            raise ConfigError(option, f"the server always runs the image's app ({APP_NAME}: MLflow's app "
+                              "with the artifact boundary); MLFLOW_ARTIFACTS_ALLOWED_ROOTS widens the boundary")
         if option in MANAGED_OPTIONS:
             raise ConfigError(option, f"set {MANAGED_OPTIONS[option]} instead of passing {option}")
 
@@ -32,7 +38,7 @@ def build_command(config, extra_args=()):
     """Returns (argv, child_env). Allowed hosts and CORS origins go through the env only:
     MLflow 3.17 refuses them as CLI options together with --gunicorn-opts."""
     argv = [config.mlflow_bin, "server", "--host", config.host, "--port", str(config.port),
-            "--workers", str(config.workers)]
+            "--workers", str(config.workers), "--app-name", APP_NAME]
     if config.server_opts is not None:
         argv += [f"--{config.server}-opts", config.server_opts]
     if config.serve_artifacts:

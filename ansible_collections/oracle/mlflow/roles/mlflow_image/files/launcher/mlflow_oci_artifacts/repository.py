@@ -29,6 +29,7 @@ from mlflow.protos.databricks_pb2 import (
 )
 from mlflow.store.artifact.artifact_repo import ArtifactRepository, StreamUploadMixin
 
+from mlflow_boundary import policy
 from mlflow_launcher.artifacts import bucket_refusal
 from mlflow_launcher.config import IAM_TYPES, ConfigError, load_oci_transfer, parse_oci_uri
 from mlflow_launcher.oci_identity import make_client, one_line
@@ -87,6 +88,13 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
             self._transfer = load_oci_transfer(os.environ)
         except ConfigError as exc:
             raise MlflowException(f"{exc.variable}: {exc.message}", INVALID_PARAMETER_VALUE) from None
+        # In the server, the boundary holds here too, whoever builds the repository (the app's
+        # registry wrapper refuses first); a client process has no server roots and no boundary.
+        if policy.in_server_process(os.environ):
+            try:
+                policy.check(artifact_uri, policy.allowed_roots(os.environ))
+            except policy.Outside as exc:
+                raise MlflowException(exc.message, INVALID_PARAMETER_VALUE) from None
         self._location = location
         self._bucket, self._namespace, self._root = (location.bucket, location.namespace,
                                                      location.prefix)
@@ -214,6 +222,16 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
             infos += [FileInfo(p[len(self._root):].rstrip("/"), True, None) for p in prefixes]
         return sorted(infos, key=lambda info: info.path)
 
+    def _holds_objects(self, path):
+        """Whether `path` is a directory: one object under it answers (a listing of one)."""
+        directory = self._name(path)
+        if directory and not directory.endswith("/"):
+            directory += "/"
+        with self._oci_errors(f"listing of {directory or '/'}"):
+            page = _shared().client.list_objects(self._namespace, self._bucket, prefix=directory, limit=1,
+                                                 fields="name").data
+        return bool(page.objects)
+
     def delete_artifacts(self, artifact_path=None):
         base = self._name(artifact_path)
         inside = base.rstrip("/") + "/" if base else ""
@@ -228,6 +246,15 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
             job.result()
 
     # ------------------------------------------------------------ downloads
+
+    def download_artifacts(self, artifact_path, dst_path=None):
+        """As MLflow's, except that the server never fetches a whole prefix: it sends one file per
+        request, so a directory asked of it (a model version's get-artifact with path=<dir>) is
+        refused after one listing, not after downloading every object under it."""
+        if policy.in_server_process(os.environ) and self._holds_objects(artifact_path):
+            raise MlflowException(f"{artifact_path!r} is a directory of {self._where()}: the server sends "
+                                  "files one at a time; list it and ask for each file", INVALID_PARAMETER_VALUE)
+        return super().download_artifacts(artifact_path, dst_path)
 
     def _download_file(self, remote_file_path, local_path):
         client = _shared().client

@@ -1,0 +1,137 @@
+"""`mlflow server --app-name oci-mlflow`: MLflow's own server app with the artifact boundary.
+
+The `mlflow.app` entry point is MLflow's way to extend the server (its basic-auth app is one). The
+factory runs in every worker: it wraps each scheme of the artifact repository registry with the
+policy, adds a check on the two requests that name a location, and returns the app MLflow would
+serve otherwise (the FastAPI app around the Flask one under uvicorn, the Flask app under gunicorn).
+"""
+
+import json
+import logging
+import os
+
+from . import policy
+
+APP_NAME = "oci-mlflow"
+# The requests that store a location a client names, under /api and /ajax-api (and their 2.0
+# variants); the field that holds it.
+LOCATION_FIELDS = (("/mlflow/experiments/create", "artifact_location"),
+                   ("/mlflow/model-versions/create", "source"))
+_MARK = "_oci_mlflow_boundary"
+# Where a database error's text turns into what the server ran: the statement and its parameters
+# (SQLAlchemy's format), which MLflow passes on to the client in some errors (runs/create).
+SQL_DETAILS = ("[SQL:", "[parameters:", "(Background on this error at:")
+_logger = logging.getLogger("mlflow_boundary")
+
+
+def _refusal(message):
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415 - imported in the worker
+    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE  # noqa: PLC0415
+    return MlflowException(message, INVALID_PARAMETER_VALUE)
+
+
+def _confined(factory, roots):
+    def build(artifact_uri, tracking_uri=None, registry_uri=None):
+        try:
+            policy.check(artifact_uri, roots)
+        except policy.Outside as exc:
+            raise _refusal(exc.message) from None
+        return factory(artifact_uri, tracking_uri=tracking_uri, registry_uri=registry_uri)
+    setattr(build, _MARK, True)
+    return build
+
+
+def confine_registry(roots):
+    """Wrap every registered scheme (entry points included) so that no repository outside `roots`
+    is ever built in this process. Idempotent."""
+    from mlflow.store.artifact.artifact_repository_registry import (  # noqa: PLC0415
+        get_registered_artifact_repositories)
+    registry = get_registered_artifact_repositories()   # the registry's own mapping
+    for scheme, factory in list(registry.items()):
+        if not getattr(factory, _MARK, False):
+            registry[scheme] = _confined(factory, roots)
+
+
+def location_field(path, method):
+    """The field of a request that stores a location a client names, or None."""
+    if method == "POST":
+        for suffix, field in LOCATION_FIELDS:
+            if path.endswith(suffix):
+                return field
+    return None
+
+
+def location_refusal(field, body, roots):
+    """The message refusing a request whose `field` stores an outside location, or None."""
+    value = body.get(field) if isinstance(body, dict) else None
+    if not isinstance(value, str) or not value.strip() or not policy.names_a_location(value.strip()):
+        return None
+    try:
+        policy.check(value.strip(), roots)
+    except policy.Outside as exc:
+        return f"{field}: {exc.message}"
+    return None
+
+
+def without_sql(message):
+    """An error message without the SQL statement and parameters it carries (None: nothing to cut)."""
+    cuts = [message.find(marker) for marker in SQL_DETAILS if marker in message]
+    if not cuts:
+        return None
+    return f"{message[:min(cuts)].strip()} (the database's own details are in the server log)"
+
+
+def scrub_sql(response):
+    """A JSON error response with its SQL details removed (they go to the server log instead)."""
+    if response.status_code < 400 or response.mimetype != "application/json" or response.direct_passthrough:
+        return response
+    try:
+        body = json.loads(response.get_data())
+    except ValueError:
+        return response
+    message = body.get("message") if isinstance(body, dict) else None
+    cleaned = without_sql(message) if isinstance(message, str) else None
+    if cleaned is not None:
+        _logger.warning("database error answered as: %s; in full: %s", cleaned, message)
+        body["message"] = cleaned
+        response.set_data(json.dumps(body))
+    return response
+
+
+def install(flask_app, environ=None):
+    """The boundary on MLflow's Flask app (and on the registry of this process), and error answers
+    without SQL."""
+    from flask import Response, request  # noqa: PLC0415
+    if getattr(flask_app, _MARK, False):
+        return flask_app
+    setattr(flask_app, _MARK, True)
+    flask_app.after_request(scrub_sql)
+    roots = policy.allowed_roots(os.environ if environ is None else environ)
+    if roots is None:
+        return flask_app
+    confine_registry(roots)
+
+    def refuse_outside_locations():
+        field = location_field(request.path, request.method)
+        if field is None:       # every other request, uploads included, passes unread
+            return None
+        message = location_refusal(field, request.get_json(silent=True), roots)
+        if message is None:
+            return None
+        error = _refusal(message)
+        return Response(error.serialize_as_json(), status=error.get_http_status_code(),
+                        mimetype="application/json")
+
+    flask_app.before_request(refuse_outside_locations)
+    return flask_app
+
+
+def create_app():
+    """The factory MLflow runs in each worker (uvicorn --factory, gunicorn 'module:create_app()')."""
+    from mlflow.server import app as flask_app  # noqa: PLC0415
+    from mlflow.environment_variables import _MLFLOW_SGI_NAME  # noqa: PLC0415
+    install(flask_app)
+    if _MLFLOW_SGI_NAME.get() == "uvicorn":
+        from mlflow.server.fastapi_app import create_fastapi_app  # noqa: PLC0415
+        return create_fastapi_app(flask_app)
+    return flask_app
