@@ -43,6 +43,8 @@ IMAGE_VENV = '/opt/mlflow'
 DEFAULT_DATA_DIR = '/mlflow'                  # the data volume: sqlite, local artifacts, temp space
 DEFAULT_ENV_FILE = IMAGE_ENV_DIR + '/mlflow.env'
 DEFAULT_MLFLOW_BIN = IMAGE_VENV + '/bin/mlflow'
+# What an api_key profile mounted at IMAGE_OCI_DIR needs (oci_profile_copy writes it, the launcher reads it).
+OCI_API_KEY_FIELDS = ('user', 'fingerprint', 'tenancy', 'region', 'key_file')
 IMAGE_LAYOUT = dict(mlflow_version=MLFLOW_VERSION, uid=IMAGE_UID, home=IMAGE_HOME, oci_dir=IMAGE_OCI_DIR,
                     env_dir=IMAGE_ENV_DIR, env_file=DEFAULT_ENV_FILE, data_dir=DEFAULT_DATA_DIR, venv=IMAGE_VENV)
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.oracle.mlflow.plugins.module_utils._env_contract import OCI_API_KEY_FIELDS
 from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
 from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import OciAuthError, load_profile
 
-# What a copy keeps of the profile: an API key profile (key_file is rewritten for the container).
-PROFILE_KEYS = ('user', 'fingerprint', 'tenancy', 'region', 'key_file', 'pass_phrase')
-REQUIRED_KEYS = ('user', 'fingerprint', 'tenancy', 'region', 'key_file')
+# What a copy keeps of the profile: an API key profile (key_file is rewritten for the container), the
+# fields the image's launcher needs (the env contract's) and an optional pass phrase.
+PROFILE_KEYS = OCI_API_KEY_FIELDS + ('pass_phrase',)
 
 
 def read_api_key_profile(config_file, profile):
@@ -30,7 +31,7 @@ def read_api_key_profile(config_file, profile):
         raise OracleMlflowError('format', "Profile '%s' of %s is a session profile (security_token_file): a container "
                                 "needs an API key profile (user, fingerprint, tenancy, region, key_file)."
                                 % (profile, config_file))
-    missing = [key for key in REQUIRED_KEYS if not values.get(key)]
+    missing = [key for key in OCI_API_KEY_FIELDS if not values.get(key)]
     if missing:
         raise OracleMlflowError('format', "Profile '%s' of %s lacks %s: an API key profile needs user, fingerprint, "
                                 "tenancy, region and key_file." % (profile, config_file, ', '.join(missing)))

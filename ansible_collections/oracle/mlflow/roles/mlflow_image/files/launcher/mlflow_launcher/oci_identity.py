@@ -16,12 +16,11 @@ import contextlib
 import os
 import re
 
-from .config import ConfigError
+from .config import OCI_API_KEY_FIELDS, ConfigError
 from .envfile import _readable
 
 ROOT_OCI_DIR = "/root/.oci"      # where the upstream guide mounts the API key config
 IAM_VARIABLE = "OCIFS_IAM_TYPE"
-API_KEY_FIELDS = ("user", "fingerprint", "tenancy", "region", "key_file")
 
 
 def one_line(exc, limit=300):
@@ -85,11 +84,12 @@ def load_api_key_config(environ, profile="DEFAULT", variable=IAM_VARIABLE):
         raise ConfigError(variable, _key_file_problem(path, str(exc), home)) from None
     except (OSError, UnicodeDecodeError, configparser.Error, ValueError) as exc:
         raise ConfigError(variable, f"cannot read the OCI config {path}: {one_line(exc)}") from None
-    missing = [k for k in API_KEY_FIELDS if not values.get(k)]
+    missing = [k for k in OCI_API_KEY_FIELDS if not values.get(k)]
     if missing:
         raise ConfigError(variable, f"the OCI config {path} [{profile}] lacks {', '.join(missing)}")
-    with _home(home):
-        values["key_file"] = os.path.expanduser(values["key_file"])
+    key_file = values["key_file"]
+    if key_file == "~" or key_file.startswith("~/"):
+        values["key_file"] = home + key_file[1:]     # as the SDK just expanded it
     if not _readable(values["key_file"]):
         raise ConfigError(variable, f"the OCI config {path}: key_file {values['key_file']} is not "
                                     f"readable by uid {os.getuid()}")
