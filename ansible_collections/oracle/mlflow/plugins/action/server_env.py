@@ -48,8 +48,9 @@ class ActionModule(ActionBase):
 
         text = role.env_file_text(env, args['header'])
         secret = any(role.is_secret(name) for name in env)
-        for warning in config.warnings:
-            self._display.warning(role.role_warning(warning, values))
+        warnings = [role.role_warning(warning, values) for warning in config.warnings]
+        for warning in warnings:
+            self._display.warning(warning)
         result.update(
             changed=False,
             env=env,
@@ -57,7 +58,7 @@ class ActionModule(ActionBase):
             checksum=hashlib.sha256(text.encode('utf-8')).hexdigest(),
             secret=secret,
             oci_buckets=role.oci_buckets(env, values),
-            contract_warnings=[role.role_warning(warning, values) for warning in config.warnings],
+            contract_warnings=warnings,
         )
         if secret:
             result['_ansible_no_log'] = True

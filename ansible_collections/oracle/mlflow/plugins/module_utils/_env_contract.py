@@ -476,7 +476,7 @@ def _artifact_location(name, value, allow_remote):
 def _allowed_roots(environ, warnings):
     """MLFLOW_ARTIFACTS_ALLOWED_ROOTS: storage locations (the boundary, mlflow_boundary, reads them), or '*'."""
     name = 'MLFLOW_ARTIFACTS_ALLOWED_ROOTS'
-    roots = _csv_list(environ, name, warnings)
+    roots = _csv_list(environ, name, warnings, wildcard_warning=False)
     if roots is None:
         return None
     items = roots.split(',')
@@ -527,7 +527,7 @@ def _artifacts(environ, data_dir):
 
 # ---------------------------------------------------------------- everything else
 
-def _csv_list(environ, name, warnings):
+def _csv_list(environ, name, warnings, wildcard_warning=True):
     """Normalise a comma-separated list; MLflow reads these from its env (see build_command)."""
     raw = _get(environ, name)
     if raw is None:
@@ -535,7 +535,7 @@ def _csv_list(environ, name, warnings):
     items = [item.strip() for item in raw.split(',')]
     if not all(items):
         raise ConfigError(name, '%r has an empty entry; write a comma-separated list' % raw)
-    if '*' in items and name != 'MLFLOW_ARTIFACTS_ALLOWED_ROOTS':
+    if '*' in items and wildcard_warning:
         warnings.append("%s: '*' accepts any value; list the real names in production" % name)
     return ','.join(items)
 
@@ -554,12 +554,14 @@ def _tmpdir(environ, data_dir):
     return path
 
 
-def _child_env(environ, backend_uri, iam_type, job_execution, lists, tmpdir):
+def _child_env(environ, backend_uri, iam_type, job_execution, telemetry_off, lists, tmpdir):
     env = dict((k, v) for k, v in environ.items() if k not in CONSUMED_VARS)
     env['MLFLOW_BACKEND_STORE_URI'] = backend_uri
     env['TMPDIR'] = tmpdir
     # Job execution costs +1.6 GiB and queues in /dev/shm: on only when asked for.
     env['MLFLOW_SERVER_ENABLE_JOB_EXECUTION'] = 'true' if job_execution else 'false'
+    # Telemetry leaves the server only when the operator turns it on (MLflow's own default is on).
+    env['MLFLOW_DISABLE_TELEMETRY'] = 'true' if telemetry_off else 'false'
     env['OCIFS_IAM_TYPE'] = env['OCI_IAM_TYPE'] = iam_type  # oci-mlflow reads either name
     for name, value in lists.items():
         if value is None:
@@ -596,13 +598,12 @@ def load_config(environ):
                  ('MLFLOW_SERVER_ALLOWED_HOSTS', 'MLFLOW_SERVER_CORS_ALLOWED_ORIGINS'))
     lists['MLFLOW_ARTIFACTS_ALLOWED_ROOTS'] = _allowed_roots(environ, warnings)
     job_execution = _bool(environ, 'MLFLOW_SERVER_ENABLE_JOB_EXECUTION')
-    # Telemetry leaves the server only when the operator turns it on (MLflow's own default is on).
-    lists['MLFLOW_DISABLE_TELEMETRY'] = 'true' if _bool(environ, 'MLFLOW_DISABLE_TELEMETRY') else 'false'
+    telemetry_off = _bool(environ, 'MLFLOW_DISABLE_TELEMETRY')
     return Config(
         host=host, port=port, workers=workers, server=server, server_opts=server_opts,
         backend_uri=backend_uri, serve_artifacts=serve, artifacts_destination=destination,
         default_artifact_root=root,
-        child_env=_child_env(environ, backend_uri, iam_type, job_execution, lists, tmpdir),
+        child_env=_child_env(environ, backend_uri, iam_type, job_execution, telemetry_off, lists, tmpdir),
         local_dirs=tuple(dirs + artifact_dirs + [('MLFLOW_TMPDIR', tmpdir)]), sqlite_file=sqlite_file,
         warnings=tuple(warnings + artifact_warnings),
         mlflow_bin=_get(environ, 'MLFLOW_LAUNCHER_MLFLOW_BIN') or DEFAULT_MLFLOW_BIN,

@@ -19,7 +19,6 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._env_contract import
     SETTING,
     SETTINGS,
     ConfigError,
-    Setting,
     load_config,
     parse_oci_uri,
 )
@@ -35,12 +34,14 @@ def role_variable(name):
 
 
 def env_text(setting, value):
-    """The env-file text of a role value ('' = leave the variable out)."""
+    """The env-file text of a role value ('' = leave the variable out); `setting` None: a variable the
+    contract does not know, written as text."""
+    kind = setting.kind if setting else 'text'
     if value is None:
         return ''
-    if setting.kind == 'bool' and isinstance(value, bool):
+    if kind == 'bool' and isinstance(value, bool):
         return '1' if value else '0'        # the upstream guide's MLFLOW_SERVE_ARTIFACTS=1
-    if setting.kind == 'list' and isinstance(value, (list, tuple)):
+    if kind == 'list' and isinstance(value, (list, tuple)):
         return ','.join(str(item) for item in value)
     return str(value)
 
@@ -65,7 +66,6 @@ def env_from_role_vars(values, extra_env=None, extra_env_var=EXTRA_ENV_VAR):
             text = env_text(setting, values[setting.var])
             if text:
                 env[setting.name] = text
-    extra = {}
     for name, value in sorted((extra_env or {}).items()):
         label = '%s[%s]' % (extra_env_var, name)
         if not isinstance(name, str) or not ENV_NAME_RE.match(name):
@@ -73,10 +73,7 @@ def env_from_role_vars(values, extra_env=None, extra_env_var=EXTRA_ENV_VAR):
         owner = role_variable(name)
         if owner and owner in values:
             raise ConfigError(label, '%s is set by %s; set that variable instead' % (name, owner))
-        setting = SETTING.get(name)
-        text = env_text(setting, value) if setting else env_text(Setting(name, 'text', '', ''), value)
-        extra[name] = text
-    env.update(extra)
+        env[name] = env_text(SETTING.get(name), value)
     for name, text in env.items():
         if '\n' in text or '\r' in text:
             raise ConfigError(_label(name, values, extra_env_var), 'the value must be a single line (an env file '

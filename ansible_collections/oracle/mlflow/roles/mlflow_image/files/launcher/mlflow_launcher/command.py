@@ -17,7 +17,6 @@ MANAGED_OPTIONS = {
     "--default-artifact-root": "MLFLOW_DEFAULT_ARTIFACT_ROOT",
     "--allowed-hosts": "MLFLOW_SERVER_ALLOWED_HOSTS",
     "--cors-allowed-origins": "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS",
-    "--app-name": "MLFLOW_ARTIFACTS_ALLOWED_ROOTS",
 }
 # The server app: MLflow's own, with the artifact boundary (mlflow_boundary, an mlflow.app entry point).
 APP_NAME = "oci-mlflow"

@@ -211,10 +211,13 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
             if not start:
                 return
 
-    def list_artifacts(self, path=None):
+    def _directory(self, path):
+        """The object name prefix of a directory path ('' = the root prefix itself)."""
         directory = self._name(path)
-        if directory and not directory.endswith("/"):
-            directory += "/"
+        return directory + "/" if directory and not directory.endswith("/") else directory
+
+    def list_artifacts(self, path=None):
+        directory = self._directory(path)
         infos = []
         for objects, prefixes in self._pages(directory, delimiter="/"):
             infos += [FileInfo(o.name[len(self._root):], False, o.size) for o in objects
@@ -224,9 +227,7 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
 
     def _holds_objects(self, path):
         """Whether `path` is a directory: one object under it answers (a listing of one)."""
-        directory = self._name(path)
-        if directory and not directory.endswith("/"):
-            directory += "/"
+        directory = self._directory(path)
         with self._oci_errors(f"listing of {directory or '/'}"):
             page = _shared().client.list_objects(self._namespace, self._bucket, prefix=directory, limit=1,
                                                  fields="name").data
