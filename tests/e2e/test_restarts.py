@@ -5,9 +5,11 @@ start fails the deploy within seconds, with its exit code and log, instead of af
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import socket
+import stat
 import time
 from pathlib import Path
 
@@ -59,6 +61,15 @@ def test_a_run_interrupted_after_the_env_file_restarts_the_server_on_the_next_ru
     assert after["Config"]["Labels"]["org.oracle.mlflow.config-checksum"] != \
         before["Config"]["Labels"]["org.oracle.mlflow.config-checksum"]
     wait_healthy("http://127.0.0.1:5081")
+    # The label is keyed with the host's own secret (0600, root): seeing it (docker inspect, task output)
+    # does not let anyone test guesses of a password in the env file.
+    key_file = tmp_path / "etc" / "checksum.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600 and key_file.stat().st_uid == 0
+    key, env_text = key_file.read_text(), (tmp_path / "etc" / "mlflow.env").read_text()
+    env_sum = hashlib.sha256(env_text.encode()).hexdigest()
+    label = after["Config"]["Labels"]["org.oracle.mlflow.config-checksum"]
+    assert len(key) >= 32 and label == hashlib.sha256(f"{key}:{env_sum}:".encode()).hexdigest()
+    assert label != hashlib.sha256(f":{env_sum}:".encode()).hexdigest()
 
     again = run_playbook("deploy.yml", second)
     assert again.returncode == 0 and again.changed == 0, again.output[-3000:]
