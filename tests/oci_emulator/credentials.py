@@ -8,8 +8,9 @@
     home/.oci/sessions/SESSION/          token + key of the `oci session authenticate` style profile
     resource-principal/                  RPST + session key for resource principal v2.2
 
-and keeps in memory what only the emulator needs: the CA key, the token-signing key, and the
-instance identity (leaf certificate, its key and intermediate) that the metadata service serves.
+and keeps in memory what only the emulator needs: the CA key, the token-signing key, the
+intermediate CA that issues instance certificates, and the default instance identity (leaf
+certificate, its key and intermediate) that the metadata service serves.
 """
 
 from __future__ import annotations
@@ -55,10 +56,14 @@ class ApiKey:
         return f"{self.tenancy}/{self.user}/{self.fingerprint}"
 
 
+INSTANCE_INTERMEDIATE = "PKISVC Identity Intermediate (oci-emulator)"
+
+
 @dataclass
 class InstanceIdentity:
     """What an OCI compute instance finds in its metadata service: a leaf certificate naming the
-    instance, its tenancy and compartment, the leaf's private key, and the intermediate CA."""
+    instance, its tenancy and compartment, the leaf's private key, and the intermediate CA.
+    `name` is the instance's display name and host name in its instance document."""
 
     key: rsa.RSAPrivateKey
     cert: x509.Certificate
@@ -66,18 +71,20 @@ class InstanceIdentity:
     instance_id: str = realm.INSTANCE
     tenancy: str = realm.TENANCY
     compartment: str = realm.COMPARTMENT
+    name: str = realm.INSTANCE_NAME
 
     @classmethod
-    def create(cls, ca: CertificateAuthority) -> InstanceIdentity:
-        intermediate = ca.intermediate("PKISVC Identity Intermediate (oci-emulator)")
+    def create(cls, intermediate: CertificateAuthority, *, instance_id: str = realm.INSTANCE,
+               name: str = realm.INSTANCE_NAME) -> InstanceIdentity:
+        """A leaf from `intermediate` (every instance of the tenancy shares one, as on OCI)."""
         key = new_key()
         # The SDK reads the tenancy from the "opc-tenant:" subject attribute.
-        cert = intermediate.issue(key.public_key(), realm.INSTANCE,
+        cert = intermediate.issue(key.public_key(), instance_id,
                                   "opc-certtype:instance",
                                   f"opc-compartment:{realm.COMPARTMENT}",
-                                  f"opc-instance:{realm.INSTANCE}",
+                                  f"opc-instance:{instance_id}",
                                   f"opc-tenant:{realm.TENANCY}")
-        return cls(key, cert, intermediate.cert)
+        return cls(key, cert, intermediate.cert, instance_id=instance_id, name=name)
 
     @property
     def fingerprint(self) -> str:
@@ -119,6 +126,7 @@ class Credentials:
     ca: CertificateAuthority
     issuer: TokenIssuer
     api_key: ApiKey
+    instance_ca: CertificateAuthority  # the intermediate that issues every instance certificate
     instance: InstanceIdentity
     resource_principal_env: dict[str, str]
 
@@ -141,8 +149,9 @@ class Credentials:
         ca = CertificateAuthority.create()
         signer_key = new_key()
         issuer = TokenIssuer(signer_key, ca.issue(signer_key.public_key(), "oci-emulator token signer"))
+        instance_ca = ca.intermediate(INSTANCE_INTERMEDIATE)
         creds = cls(state_dir=state_dir, ca=ca, issuer=issuer, api_key=ApiKey(new_key()),
-                    instance=InstanceIdentity.create(ca),
+                    instance_ca=instance_ca, instance=InstanceIdentity.create(instance_ca),
                     resource_principal_env=write_resource_principal(state_dir / "resource-principal", issuer))
         write_file(creds.ca_file, cert_pem(ca.cert), mode=0o644)  # public; containers under other uids read it
         creds._write_oci_home()

@@ -8,7 +8,9 @@ proxy fails with a DNS error instead of reaching Oracle Cloud.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 
 REALM_KEY = "OCTEST"
 REALM_DOMAIN = "oci-emulator.test"
@@ -30,6 +32,7 @@ TENANCY = f"ocid1.tenancy.{_REALM}..aaaaaaaaemulatortenancy"
 USER = f"ocid1.user.{_REALM}..aaaaaaaaemulatoruser"
 COMPARTMENT = f"ocid1.compartment.{_REALM}..aaaaaaaaemulatorcompartment"
 INSTANCE = f"ocid1.instance.{_REALM}.{REGION_KEY.lower()}.aaaaaaaaemulatorinstance"
+INSTANCE_NAME = "oci-emulator-instance"  # the default instance's display name and host name
 RESOURCE = f"ocid1.datasciencenotebooksession.{_REALM}.{REGION_KEY.lower()}.aaaaaaaaemulatorresource"
 NAMESPACE = "emulatorns"
 # Vault OCIDs carry an extra component before the unique id, as real ones do
@@ -81,3 +84,16 @@ def is_emulated_host(hostname: str) -> bool:
 def is_local_host(hostname: str) -> bool:
     """True for names a client uses to talk to the emulator directly (plain HTTP, no proxy)."""
     return hostname.lower() in LOOPBACK_HOSTS
+
+
+# Named instances (State.add_named_instance): a host-name-like label, since it goes into URL paths
+# (/instances/<name>/opc/v2/...) and the instance's OCID.
+INSTANCE_NAME_PATTERN = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+
+
+def named_instance_id(name: str) -> str:
+    """The OCID of the named instance `name`: stable for a name (a re-seed after a restart names the
+    same instance), readable in a log, and distinct for names that differ only in case or dashes."""
+    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
+    readable = re.sub(r"[^a-z0-9]", "", name.lower())
+    return f"ocid1.instance.{_REALM}.{REGION_KEY.lower()}.aaaaaaaa{readable}{digest}"

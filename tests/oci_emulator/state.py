@@ -7,13 +7,15 @@ empty request log. Each service keeps its data here, with a seed method and a li
 Vault secrets (`add_secret`, `add_secret_version`) live in `secrets`; Object Storage buckets
 (`add_bucket`, `put_object`, read back with `objects` / `object_bytes`) in `buckets`, multipart
 uploads in flight in `uploads`. `deny` emulates an IAM policy that does not let a principal use a
-service or a resource (see `denial`).
+service or a resource (see `denial`). Named instances (`add_named_instance`), each with its own
+metadata document and certificate, are the one seed that survives `reset()`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hmac
+import re
 import threading
 from collections.abc import Iterable
 
@@ -42,6 +44,9 @@ class State:
         self.credentials = credentials
         self.log = log
         self.lock = threading.RLock()
+        # Named instances (add_named_instance) are machines, not per-test data: they outlive reset(),
+        # as test hosts that carry their identity outlive each test that resets the emulator.
+        self.named_instances: dict[str, InstanceIdentity] = {}  # name -> identity
         self.reset()
 
     def reset(self) -> None:
@@ -57,6 +62,8 @@ class State:
             self.denials: dict[tuple[str | None, str], int] = {}
             self.add_api_key(self.credentials.api_key.key.public_key())
             self.add_instance(self.credentials.instance)
+            for identity in self.named_instances.values():
+                self.add_instance(identity)
             self.log.clear()
 
     # -- seeds ---------------------------------------------------------------------------------------
@@ -74,6 +81,22 @@ class State:
         """Let an instance certificate federate (sign POST /v1/x509)."""
         with self.lock:
             self.instances[identity.fingerprint] = identity
+
+    def add_named_instance(self, name: str) -> InstanceIdentity:
+        """One more compute instance of the tenancy, served at /instances/<name>/opc/v2/: its own OCID
+        (realm.named_instance_id) and leaf certificate from the shared intermediate, the default
+        tenancy and compartment, `name` as display name and host name. Its certificate federates.
+        Seeding a name again returns the instance it already has; reset() keeps named instances."""
+        if not re.fullmatch(realm.INSTANCE_NAME_PATTERN, name or ""):
+            raise ValueError(f"instance name {name!r} is not a host-name label")
+        with self.lock:
+            identity = self.named_instances.get(name)
+            if identity is None:
+                identity = InstanceIdentity.create(self.credentials.instance_ca,
+                                                   instance_id=realm.named_instance_id(name), name=name)
+                self.named_instances[name] = identity
+            self.add_instance(identity)
+            return identity
 
     def add_auth_token(self, username: str, token: str) -> None:
         """An OCIR auth token: `docker login -u <username> -p <token>`, username "<namespace>/<user>"."""
@@ -164,6 +187,10 @@ class State:
     def instance(self, fingerprint: str) -> InstanceIdentity | None:
         with self.lock:
             return self.instances.get(fingerprint)
+
+    def named_instance(self, name: str) -> InstanceIdentity | None:
+        with self.lock:
+            return self.named_instances.get(name)
 
     def auth_token_valid(self, username: str, token: str) -> bool:
         with self.lock:

@@ -4,6 +4,9 @@ The SDK's instance-principal signer reads the region and the identity certificat
 federates them with the auth service. Clients reach it through OCI_METADATA_BASE_URL
 (http://127.0.0.1:PORT/opc/v2) or, for code that hard-codes the link-local address, through the
 emulator as a plain HTTP proxy. v2 insists on `Authorization: Bearer Oracle`; v1 is not offered.
+
+Named instances (State.add_named_instance, seed kind `instance`) have their own metadata service
+under /instances/<name>/opc/v2/: the same routes, that instance's document and certificates.
 """
 
 from __future__ import annotations
@@ -12,13 +15,16 @@ from typing import TYPE_CHECKING
 
 from .. import realm
 from ..principal import ANONYMOUS, Principal
-from ..routing import Request, Response, Route, not_authenticated, not_found
+from ..routing import ApiError, Request, Response, Route, not_authenticated, not_found
 
 if TYPE_CHECKING:
+    from ..credentials import InstanceIdentity
     from ..state import State
 
 HOSTS = (*realm.METADATA_HOSTS, *realm.LOOPBACK_HOSTS)
-INSTANCE_NAME = "oci-emulator-instance"
+# Named instances live under /instances/<name>, so one emulator serves a metadata service per test
+# host: OCI_METADATA_BASE_URL=http://127.0.0.1:PORT/instances/<name>/opc/v2.
+NAMED = rf"/instances/(?P<instance>{realm.INSTANCE_NAME_PATTERN})"
 
 
 def bearer_oracle(request: Request, state: State) -> Principal:
@@ -28,15 +34,25 @@ def bearer_oracle(request: Request, state: State) -> Principal:
     return ANONYMOUS
 
 
-def instance_document(state: State) -> dict:
-    identity = state.credentials.instance
+def identity_of(request: Request, state: State) -> InstanceIdentity:
+    """The instance a metadata request asks about: the named one in the path, else the default."""
+    name = request.params.get("instance")
+    if name is None:
+        return state.credentials.instance
+    identity = state.named_instance(name)
+    if identity is None:
+        raise not_found(f"No instance named {name!r}; seed it first (POST /_emulator/seed/instance).")
+    return identity
+
+
+def instance_document(identity: InstanceIdentity) -> dict:
     return {
         "availabilityDomain": f"EMU:{realm.REGION_KEY}-AD-1",
         "faultDomain": "FAULT-DOMAIN-1",
         "compartmentId": identity.compartment,
         "tenantId": identity.tenancy,
-        "displayName": INSTANCE_NAME,
-        "hostname": INSTANCE_NAME,
+        "displayName": identity.name,
+        "hostname": identity.name,
         "id": identity.instance_id,
         "image": f"ocid1.image.{realm.REALM_KEY.lower()}.{realm.REGION_KEY.lower()}.aaaaaaaaemulatorimage",
         "metadata": {},
@@ -52,7 +68,7 @@ def instance_document(state: State) -> dict:
 
 def get_instance(request: Request, state: State) -> Response:
     """`/instance/` is the whole document; `/instance/<field>` one field (plain text for strings)."""
-    document = instance_document(state)
+    document = instance_document(identity_of(request, state))
     field = request.params.get("field")
     if not field:
         return Response.json(document)
@@ -63,12 +79,25 @@ def get_instance(request: Request, state: State) -> Response:
 
 
 def get_identity(request: Request, state: State) -> Response:
-    return Response.text(state.credentials.instance.metadata_files()[request.params["name"]])
+    return Response.text(identity_of(request, state).metadata_files()[request.params["name"]])
 
 
+def seed_instance(state: State, body: dict) -> dict:
+    """{"name": ...} -> {"name", "instance_id"}: a named instance (idempotent for a name)."""
+    try:
+        identity = state.add_named_instance(body.get("name"))
+    except (TypeError, ValueError) as exc:
+        raise ApiError(400, "InvalidParameter", f"name: {exc}") from None
+    return {"name": identity.name, "instance_id": identity.instance_id,
+            "metadata_path": f"/instances/{identity.name}/opc/v2"}
+
+
+_INSTANCE = r"/opc/v2/instance/(?:(?P<field>[A-Za-z]+)/?)?"
+_IDENTITY = r"/opc/v2/identity/(?P<name>cert\.pem|key\.pem|intermediate\.pem)"
 ROUTES = [
-    Route("GET", r"/opc/v2/instance/(?:(?P<field>[A-Za-z]+)/?)?", get_instance, bearer_oracle, HOSTS),
-    Route("GET", r"/opc/v2/identity/(?P<name>cert\.pem|key\.pem|intermediate\.pem)", get_identity,
-          bearer_oracle, HOSTS),
+    Route("GET", _INSTANCE, get_instance, bearer_oracle, HOSTS),
+    Route("GET", _IDENTITY, get_identity, bearer_oracle, HOSTS),
+    Route("GET", NAMED + _INSTANCE, get_instance, bearer_oracle, HOSTS),
+    Route("GET", NAMED + _IDENTITY, get_identity, bearer_oracle, HOSTS),
 ]
-SEEDERS: dict = {}
+SEEDERS = {"instance": seed_instance}
