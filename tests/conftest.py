@@ -9,8 +9,9 @@ import pytest
 
 # Fixtures for the whole tree. pytest puts tests/ on sys.path (rootdir-relative "prepend" import of
 # this conftest), so both import as top-level packages: the OCI emulator (`oci_emulator`,
-# `clean_oci_emulator`, `oci_emulator_env`) and the registry backed by it (`ocir_registry`).
-pytest_plugins = ["oci_emulator.pytest_plugin", "support.registry_plugin"]
+# `clean_oci_emulator`, `oci_emulator_env`), the registry backed by it (`ocir_registry`), and fleets
+# of test hosts that look like OCI instances (`fleet_image`, `fleet_factory`, `fleet_ansible`).
+pytest_plugins = ["oci_emulator.pytest_plugin", "support.registry_plugin", "support.fleet_plugin"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO_ROOT / ".venv" / "bin"

@@ -257,3 +257,7 @@ class Fleet:
             docker("volume", "rm", "-f", *volumes, check=False)
         self.relays.stop()
         self.hosts = []
+
+
+# The emulator wiring of a fleet lives in its own module; importable from here as the fleet API.
+from .fleet_emulator import fleet_emulator_wiring  # noqa: E402,F401
