@@ -2,13 +2,14 @@
 # Debian packages the tests need on this host, installed once (idempotent: nothing to do when every
 # command is already there). docker-registry: the local registry the push tests talk to
 # (tests/support/registry.py, token auth backed by the OCI emulator); mariadb-server: the MySQL backend
-# tests (scripts/mariadb.sh starts it).
+# tests (scripts/mariadb.sh starts it); socat: the outer end of the fleet test hosts' loopback relays
+# (tests/support/fleet.py); haproxy: the load balancer in front of a fleet in the front-door tests.
 set -euo pipefail
 
 log() { printf '[test-packages] %s\n' "$*" >&2; }
 
 # package -> a command it provides
-declare -A wanted=([docker-registry]=docker-registry [mariadb-server]=mysqld_safe)
+declare -A wanted=([docker-registry]=docker-registry [mariadb-server]=mysqld_safe [socat]=socat [haproxy]=haproxy)
 missing=()
 for package in "${!wanted[@]}"; do
   command -v "${wanted[$package]}" >/dev/null 2>&1 || missing+=("$package")
