@@ -8,7 +8,6 @@ import threading
 
 import pytest
 import yaml
-
 from support.fleet import fleet_emulator_wiring
 from support.fleet_emulator import CA_PATH
 
@@ -16,7 +15,7 @@ COUNT = 3
 
 
 class _Pong(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         body = b"outer-ok"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -65,7 +64,7 @@ def test_ssh_is_key_only(fleet):
     host = fleet.hosts[0]
     refused = subprocess.run(["ssh", "-p", str(host.ssh_port), "-o", "BatchMode=yes", "-o", "PubkeyAuthentication=no",
                               "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                              "opc@127.0.0.1", "true"], capture_output=True, text=True, timeout=30)
+                              "opc@127.0.0.1", "true"], check=False, capture_output=True, text=True, timeout=30)
     assert refused.returncode == 255 and "publickey" in refused.stderr
 
 
@@ -88,7 +87,8 @@ def test_each_host_is_its_own_instance_in_the_emulator(fleet, wiring, clean_oci_
     ids = {}
     for host in fleet.hosts:
         env = wiring[host.name]["oci_emulator_env"]
-        ids[host.name] = host.run(f"curl -sf -H 'Authorization: Bearer Oracle' {env['OCI_METADATA_BASE_URL']}/instance/id").stdout
+        metadata = env["OCI_METADATA_BASE_URL"]
+        ids[host.name] = host.run(f"curl -sf -H 'Authorization: Bearer Oracle' {metadata}/instance/id").stdout
         assert host.run(f"stat -c %a {CA_PATH}").stdout.strip() == "644"
         assert host.run(f"cat {CA_PATH}").stdout.encode() == clean_oci_emulator.credentials.ca_file.read_bytes()
     assert ids == {name: vars_["instance_id"] for name, vars_ in wiring.items()}

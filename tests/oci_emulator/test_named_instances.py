@@ -31,11 +31,12 @@ def test_two_named_instances_federate_and_the_log_tells_them_apart(oci_emulator_
     emulator = clean_oci_emulator
     seeded = {name: emulator.state.add_named_instance(name).instance_id for name in ("named-a1", "named-a2")}
 
-    for name in seeded:
+    for name, instance_id in seeded.items():
         signer = sign_in_as(name, emulator, monkeypatch)
         client = oci.object_storage.ObjectStorageClient({}, signer=signer, retry_strategy=NO_RETRY)
         assert client.get_namespace().data == realm.NAMESPACE
-        assert jwt.decode(signer.federation_client.get_security_token(), options={"verify_signature": False})["sub"] == seeded[name]
+        token = signer.federation_client.get_security_token()
+        assert jwt.decode(token, options={"verify_signature": False})["sub"] == instance_id
 
     assert len(set(seeded.values()) | {realm.INSTANCE}) == 3
     signed = [e["principal"] for e in emulator.requests if e["path"] == "/n"]

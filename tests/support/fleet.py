@@ -83,7 +83,7 @@ class TestHost:
         """`cmd` (a shell command line) on the host over SSH; as root through sudo when `sudo`.
         Text output unless `input` is bytes. CalledProcessError (with stdout/stderr) when `check`."""
         remote = f"sudo -n sh -c {shlex.quote(cmd)}" if sudo else cmd
-        result = subprocess.run(self.ssh_command(remote), input=input, capture_output=True,
+        result = subprocess.run(self.ssh_command(remote), check=False, input=input, capture_output=True,
                                 text=not isinstance(input, bytes), timeout=timeout)
         if check and result.returncode:
             raise subprocess.CalledProcessError(result.returncode, f"{self.name}: {cmd}", result.stdout,
@@ -132,7 +132,7 @@ class Relays:
 
     def __init__(self, directory: Path, ports: Iterable[int]):
         self.directory = directory
-        self.ports = tuple(sorted(set(int(p) for p in ports)))
+        self.ports = tuple(sorted({int(p) for p in ports}))
         self._processes: list[subprocess.Popen] = []
 
     def start(self) -> None:
@@ -260,4 +260,4 @@ class Fleet:
 
 
 # The emulator wiring of a fleet lives in its own module; importable from here as the fleet API.
-from .fleet_emulator import fleet_emulator_wiring  # noqa: E402,F401
+from .fleet_emulator import fleet_emulator_wiring  # noqa: F401
