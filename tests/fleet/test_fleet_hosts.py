@@ -9,6 +9,7 @@ import threading
 import pytest
 import yaml
 from support.fleet import fleet_emulator_wiring
+from support.fleet_ansible import HostsUnreachable
 from support.fleet_emulator import CA_PATH
 
 COUNT = 3
@@ -109,9 +110,12 @@ def test_the_wiring_as_inventory_host_vars(fleet, wiring, tmp_path, fleet_ansibl
     assert fleet_ansible(inventory)("ansible.builtin.command", "id -u")[first.name]["stdout"] == "0"
 
 
-def test_a_stopped_host_refuses_ssh_and_comes_back(fleet, outer_service):
+def test_a_stopped_host_refuses_ssh_and_comes_back(fleet, outer_service, fleet_ansible):
     host = fleet.hosts[-1]
     host.stop()
     assert not host.ssh_ready()
+    with pytest.raises(HostsUnreachable) as down:
+        fleet_ansible(fleet)("ansible.builtin.ping")
+    assert (set(down.value.unreachable), set(down.value.contacted)) == ({host.name}, {h.name for h in fleet.hosts[:-1]})
     assert host.start() < 30
     assert host.run(f"curl -sf http://127.0.0.1:{outer_service}/").stdout == "outer-ok", "relays come back at boot"

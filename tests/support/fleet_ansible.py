@@ -1,11 +1,16 @@
 """Ansible modules run across an inventory, results per host: host assertions for fleet tests.
 
 The only place pytest-ansible is used (its host manager API). It announced its end of life for
-December 2026, so nothing else should import it: replacing it means rewriting `AnsibleHosts.__call__`
-(for instance over `ansible -m MODULE --tree DIR`), and callers keep getting plain dicts. Its pytest
-plugin stays disabled (`-p no:pytest-ansible` in pytest.ini): started from a directory holding
-galaxy.yml it symlinks the checkout into ./collections and sets ANSIBLE_COLLECTIONS_PATH for the
-whole session, which would shadow `collections_path = .` in ansible.cfg.
+December 2026, so nothing else should import it: replacing it means rewriting `_run_in_child` (for
+instance over `ansible -m MODULE --tree DIR`), and callers keep getting plain dicts.
+
+Two things keep it contained:
+- its pytest plugin stays disabled (`-p no:pytest-ansible` in pytest.ini): started from a directory
+  holding galaxy.yml it symlinks the checkout into ./collections and sets ANSIBLE_COLLECTIONS_PATH for
+  the whole session, which would shadow `collections_path = .` in ansible.cfg;
+- the host manager runs in a child process (this file as a script): in-process it installs Ansible's
+  collection finder in sys.meta_path for good, and every later `import ansible_collections.oracle...`
+  of the unit tests then fails ("collection metadata was not loaded").
 
     hosts = AnsibleHosts(fleet.inventory(tmp_path / "inventory.yml"))
     results = hosts("ansible.builtin.command", "id -un", become=False)
@@ -14,8 +19,13 @@ whole session, which would shadow `collections_path = .` in ansible.cfg.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import warnings
 from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]  # ansible.cfg is read from the working directory
 
 
 class HostsUnreachable(AssertionError):
@@ -27,34 +37,51 @@ class HostsUnreachable(AssertionError):
 
 
 class AnsibleHosts:
-    """Runs one module at a time on the hosts of an inventory, in this process."""
+    """Runs one module at a time on the hosts of an inventory."""
 
     def __init__(self, inventory: str | Path):
         self.inventory = str(inventory)
 
     def __call__(self, module: str, *free_form: str, hosts: str = "all", become: bool = True,
-                 **module_args) -> dict[str, dict]:
+                 timeout: float = 600, **module_args) -> dict[str, dict]:
         """Run `module` (`free_form` for command-style modules) on `hosts`; {host name: result}.
         A failed task is a result with `failed: True`, not an exception; unreachable hosts raise."""
-        from ansible.constants import COLLECTIONS_PATHS
-        from ansible.plugins.loader import init_plugin_loader
-        from pytest_ansible.errors import AnsibleConnectionFailure
-        from pytest_ansible.host_manager.utils import get_host_manager
+        request = {"inventory": self.inventory, "hosts": hosts, "become": become, "module": module,
+                   "free_form": list(free_form), "args": module_args}
+        child = subprocess.run([sys.executable, __file__], input=json.dumps(request), capture_output=True,
+                               text=True, cwd=REPO_ROOT, timeout=timeout, check=False)
+        if child.returncode:
+            raise RuntimeError(f"ansible {module} on {hosts} failed to run:\n{child.stderr[-4000:]}")
+        answer = json.loads(child.stdout.splitlines()[-1])
+        if "error" in answer:
+            raise ValueError(answer["error"])
+        if answer["unreachable"]:
+            raise HostsUnreachable(answer["unreachable"], answer["contacted"])
+        return answer["contacted"]
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # the host manager's own announcement
-            # Each run configures the collection loader again; harmless, and it says so every time.
-            warnings.filterwarnings("ignore", "AnsibleCollectionFinder has already been configured")
-            # The module lookup below needs Ansible's collection loader installed first; pytest-ansible's
-            # disabled plugin would have done it (ansible.builtin is a collection to that loader).
-            init_plugin_loader(COLLECTIONS_PATHS)
-            manager = get_host_manager(inventory=self.inventory, become=become)
-            try:
-                dispatcher = manager[hosts]
-            except KeyError:
-                raise ValueError(f"no hosts match {hosts!r} in {self.inventory}") from None
-            try:
-                result = getattr(dispatcher, module)(*free_form, **module_args)
-            except AnsibleConnectionFailure as failure:
-                raise HostsUnreachable(failure.dark, failure.contacted) from None
-        return {name: dict(result.contacted[name]) for name in result.contacted}
+
+def _run_in_child(request: dict) -> dict:
+    """The pytest-ansible part: host manager -> module dispatcher -> per-host results."""
+    from ansible.constants import COLLECTIONS_PATHS
+    from ansible.plugins.loader import init_plugin_loader
+    from pytest_ansible.errors import AnsibleConnectionFailure
+    from pytest_ansible.host_manager.utils import get_host_manager
+
+    warnings.simplefilter("ignore")  # the host manager's deprecation notice; stdout carries the answer
+    # The module lookup needs Ansible's collection loader first; the disabled plugin would have done it.
+    init_plugin_loader(COLLECTIONS_PATHS)
+    manager = get_host_manager(inventory=request["inventory"], become=request["become"])
+    try:
+        dispatcher = manager[request["hosts"]]
+    except KeyError:
+        return {"error": f"no hosts match {request['hosts']!r} in {request['inventory']}"}
+    try:
+        result = getattr(dispatcher, request["module"])(*request["free_form"], **request["args"])
+    except AnsibleConnectionFailure as failure:
+        return {"contacted": failure.contacted or {}, "unreachable": failure.dark or {}}
+    return {"contacted": {name: dict(result.contacted[name]) for name in result.contacted}, "unreachable": {}}
+
+
+if __name__ == "__main__":
+    answer = _run_in_child(json.loads(sys.stdin.read()))
+    print("\n" + json.dumps(answer, default=str))
