@@ -10,7 +10,10 @@ import os
 import re
 import socket
 import stat
+import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -104,3 +107,41 @@ def test_a_server_that_cannot_bind_its_port_fails_the_deploy_within_seconds(run_
     print(f"\n[figure] crash loop: the wait failed after {match.group(3)} s (exit code {match.group(2)}); "
           f"the whole deploy took {elapsed:.0f} s with a {extra['mlflow_server_health_timeout']} s health timeout")
     docker("rm", "-f", "oci-mlflow-e2e-crash", check=False)
+
+
+def test_a_stopping_server_drains_health_first_while_it_still_serves(run_playbook, teardown, tmp_path):
+    """mlflow_server_drain_seconds: docker stop makes /health 503 (a balancer takes the host out) while
+    the API still answers; then the server stops gracefully, well within the stop timeout."""
+    extra = variables(tmp_path, "oci-mlflow-e2e-drain", 5083, mlflow_server_drain_seconds=4)
+    teardown(extra)
+    assert run_playbook("deploy.yml", extra).returncode == 0
+    url = "http://127.0.0.1:5083"
+    assert inspect("oci-mlflow-e2e-drain")["Config"]["StopTimeout"] == 34
+
+    def status(path):
+        try:
+            with urllib.request.urlopen(url + path, timeout=2) as answer:
+                return answer.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError:
+            return None
+
+    assert status("/health") == 200
+    start = time.monotonic()
+    stop = subprocess.Popen(["docker", "stop", "oci-mlflow-e2e-drain"], stdout=subprocess.DEVNULL)
+    seen = []          # (seconds after stop, /health, an API call)
+    while stop.poll() is None and time.monotonic() - start < 30:
+        seen.append((time.monotonic() - start, status("/health"),
+                     status("/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default")))
+        time.sleep(0.2)
+    stopped = time.monotonic() - start
+    assert stop.wait(timeout=30) == 0
+    draining = [entry for entry in seen if entry[1] == 503]
+    assert draining, seen
+    assert all(api == 200 for _at, _health, api in draining), seen      # still serving while draining
+    assert draining[0][0] < 1.5, seen                                     # out of the balancer at once
+    assert 3.5 <= stopped < 15, stopped                                   # the drain, then a graceful stop
+    assert inspect("oci-mlflow-e2e-drain")["State"]["ExitCode"] == 0
+    print(f"\n[figure] drain: /health 503 after {draining[0][0]:.1f} s, API served for {draining[-1][0]:.1f} s "
+          f"more, container stopped after {stopped:.1f} s (drain 4 s)")

@@ -2,6 +2,7 @@
 
 The app plugin itself needs MLflow's Flask server, which only the image has: tests/e2e/test_artifact_boundary.py
 drives it there through every route."""
+import asyncio
 import os
 
 import pytest
@@ -162,3 +163,23 @@ def test_sql_is_cut_from_error_messages():
     assert app.without_sql(message) == ("(sqlite3.IntegrityError) FOREIGN KEY constraint failed "
                                         "(the database's own details are in the server log)")
     assert app.without_sql("Run with id=zzz not found") is None
+
+
+def test_the_draining_health_answer_of_uvicorn(tmp_path):
+    marker, calls, sent = tmp_path / "draining", [], []
+
+    async def inner(scope, receive, send):
+        calls.append(scope["path"])
+
+    async def send(message):
+        sent.append(message)
+
+    draining = app.draining_asgi(inner, str(marker), "/mlflow/health")
+    asyncio.run(draining({"type": "http", "path": "/mlflow/health"}, None, send))
+    assert calls == ["/mlflow/health"] and sent == []           # not draining: the server answers
+    marker.touch()
+    asyncio.run(draining({"type": "http", "path": "/mlflow/health"}, None, send))
+    asyncio.run(draining({"type": "http", "path": "/api/2.0/mlflow/experiments/search"}, None, send))
+    asyncio.run(draining({"type": "lifespan", "path": "/mlflow/health"}, None, send))
+    assert sent[0]["status"] == 503 and sent[1]["body"] == b"draining\n"
+    assert calls == ["/mlflow/health", "/api/2.0/mlflow/experiments/search", "/mlflow/health"]

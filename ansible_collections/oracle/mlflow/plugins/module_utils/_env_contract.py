@@ -76,6 +76,11 @@ SETTINGS = (
             'mlflow_server_gunicorn_opts'),
     Setting('MLFLOW_UVICORN_OPTS', 'text', '', "options of uvicorn, MLflow's default server",
             'mlflow_server_uvicorn_opts'),
+    # A health-checking load balancer (OCI's, HAProxy, nginx) notices a 503 only at its next probes:
+    # the drain must outlast its interval times its unhealthy threshold.
+    Setting('MLFLOW_DRAIN_SECONDS', 'int', '0', 'on docker stop, /health answers 503 for this long while the '
+            'server keeps serving, then it stops: load balancers take the host out first (0: stop at once)',
+            'mlflow_server_drain_seconds', low=0, high=600),
     Setting('MLFLOW_SERVER_ENABLE_JOB_EXECUTION', 'bool', 'false', 'MLflow jobs cost ~1.6 GiB; on when asked',
             'mlflow_server_enable_job_execution'),
     Setting('MLFLOW_SERVER_ALLOWED_HOSTS', 'list', '', "Host headers accepted (MLflow's default: localhost and "
@@ -138,7 +143,7 @@ CONSUMED_VARS = (
     'MLFLOW_GUNICORN_OPTS', 'MLFLOW_UVICORN_OPTS',
     'MLFLOW_DEFAULT_ARTIFACT_ROOT', 'MLFLOW_ARTIFACTS_DESTINATION',
     'DBUSERNAME', 'DBPASSWORD', 'DBHOST', 'DBPORT', 'DBNAME', 'DB_SECRET_OCID',
-    'MLFLOW_DB_WAIT_SECONDS', 'MLFLOW_TMPDIR',
+    'MLFLOW_DB_WAIT_SECONDS', 'MLFLOW_TMPDIR', 'MLFLOW_DRAIN_SECONDS',
 )
 
 HOSTNAME_RE = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
@@ -182,6 +187,7 @@ class Config:
     mysql: MysqlTarget | None = dataclasses.field(default=None, repr=False)  # for the wait
     db_wait: int = DEFAULT_DB_WAIT
     tmpdir: str | None = None        # the server's TMPDIR: where proxied downloads are spooled
+    drain: int = 0                   # seconds of /health 503 between docker stop's SIGTERM and MLflow's
 
 
 @dataclasses.dataclass(frozen=True)
@@ -599,6 +605,7 @@ def load_config(environ):
     lists['MLFLOW_ARTIFACTS_ALLOWED_ROOTS'] = _allowed_roots(environ, warnings)
     job_execution = _bool(environ, 'MLFLOW_SERVER_ENABLE_JOB_EXECUTION')
     telemetry_off = _bool(environ, 'MLFLOW_DISABLE_TELEMETRY')
+    drain = _int(environ, 'MLFLOW_DRAIN_SECONDS')
     return Config(
         host=host, port=port, workers=workers, server=server, server_opts=server_opts,
         backend_uri=backend_uri, serve_artifacts=serve, artifacts_destination=destination,
@@ -608,5 +615,5 @@ def load_config(environ):
         warnings=tuple(warnings + artifact_warnings),
         mlflow_bin=_get(environ, 'MLFLOW_LAUNCHER_MLFLOW_BIN') or DEFAULT_MLFLOW_BIN,
         iam_type=iam_type, db_secret_ocid=secret_ocid, mysql=mysql, db_wait=db_wait,
-        tmpdir=tmpdir,
+        tmpdir=tmpdir, drain=drain,
     )

@@ -10,6 +10,8 @@ import json
 import logging
 import os
 
+from mlflow_launcher.drain import MARKER_ENV as DRAIN_MARKER_ENV
+
 from . import policy
 
 APP_NAME = "oci-mlflow"
@@ -98,6 +100,30 @@ def scrub_sql(response):
     return response
 
 
+def _draining_health(marker):
+    """Flask's /health (under gunicorn) answers 503 once the launcher drains (docker stop): balancers
+    take this server out while it still serves what they send meanwhile."""
+    from flask import Response, request  # noqa: PLC0415
+
+    def answer_draining():
+        if request.endpoint == "health" and os.path.exists(marker):
+            return Response("draining\n", status=503, mimetype="text/plain")
+        return None
+    return answer_draining
+
+
+def draining_asgi(app, marker, health_path):
+    """The same for uvicorn, where FastAPI answers /health itself, before the Flask mount."""
+    async def serve(scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == health_path and os.path.exists(marker):
+            await send({"type": "http.response.start", "status": 503,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+            await send({"type": "http.response.body", "body": b"draining\n"})
+            return
+        await app(scope, receive, send)
+    return serve
+
+
 def install(flask_app, environ=None):
     """The boundary on MLflow's Flask app (and on the registry of this process), and error answers
     without SQL."""
@@ -106,6 +132,9 @@ def install(flask_app, environ=None):
         return flask_app
     setattr(flask_app, _MARK, True)
     flask_app.after_request(scrub_sql)
+    marker = (os.environ if environ is None else environ).get(DRAIN_MARKER_ENV)
+    if marker:
+        flask_app.before_request(_draining_health(marker))
     roots = policy.allowed_roots(os.environ if environ is None else environ)
     if roots is None:
         return flask_app
@@ -133,5 +162,11 @@ def create_app():
     install(flask_app)
     if _MLFLOW_SGI_NAME.get() == "uvicorn":
         from mlflow.server.fastapi_app import create_fastapi_app  # noqa: PLC0415
-        return create_fastapi_app(flask_app)
+        from mlflow.server.handlers import STATIC_PREFIX_ENV_VAR  # noqa: PLC0415
+        app = create_fastapi_app(flask_app)
+        marker = os.environ.get(DRAIN_MARKER_ENV)
+        if marker:
+            health_path = os.environ.get(STATIC_PREFIX_ENV_VAR, "").rstrip("/") + "/health"
+            return draining_asgi(app, marker, health_path)
+        return app
     return flask_app

@@ -8,6 +8,7 @@ from .artifacts import check_oci_artifact_store
 from .command import build_command, check_extra_args, check_port_free, log_line, prepare_dirs
 from .config import PROG, SECRET_NAME_RE, ConfigError, load_config, redact_uri
 from .database import wait_for_database
+from .drain import new_marker, serve_draining
 from .envfile import merged_environ
 from .health import healthcheck
 from .provision import db_create
@@ -64,6 +65,8 @@ def serve(config, extra_args):
     _print_warnings(config)
     print(log_line(config), file=sys.stderr, flush=True)
     try:
+        if config.drain > 0:
+            return serve_draining(argv, env, config.drain, new_marker())
         # exec, not subprocess: dumb-init's signals then reach MLflow directly.
         os.execvpe(argv[0], argv, env)
     except OSError as exc:
