@@ -11,17 +11,17 @@ import uuid
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+# The collection's module_utils (REPO_ROOT) and the test support packages (tests/), also for benchmarks.
+for _path in (REPO_ROOT, REPO_ROOT / "tests"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 # The image's facts, from its env contract: the mlflow user (mounted files must be readable by it) and
 # the MLflow version it ships (its tag).
 from ansible_collections.oracle.mlflow.plugins.module_utils._env_contract import (  # noqa: E402
     IMAGE_UID, MLFLOW_VERSION)
 # What a container on the host network needs to reach the emulator (see tests/oci_emulator/README).
-PASSED_VARS = ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE",
-               "SSL_CERT_FILE", "OCI_REGION_METADATA", "OCI_SDK_DEFAULT_RETRY_ENABLED",
-               "OCI_METADATA_BASE_URL")
+from oci_emulator.environment import PASSED_VARS  # noqa: E402,F401
 
 
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:

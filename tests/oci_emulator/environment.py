@@ -15,6 +15,11 @@ from . import realm
 from .credentials import Credentials
 
 NO_PROXY = ",".join(realm.LOOPBACK_HOSTS)
+# What a process that is not a child of the test (a container on the host network, a module on a fleet
+# host) needs of client_env to use the emulator with an instance principal.
+PASSED_VARS = ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE",
+               "SSL_CERT_FILE", "OCI_REGION_METADATA", "OCI_SDK_DEFAULT_RETRY_ENABLED",
+               "OCI_METADATA_BASE_URL")
 # Inherited variables that would leak the developer's own OCI setup or route around the emulator.
 _INHERITED_PREFIXES = ("OCI_", "OCIFS_")
 _INHERITED_NAMES = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE",

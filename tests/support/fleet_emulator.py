@@ -1,7 +1,7 @@
 """A fleet wired to the OCI emulator: each host its own compute instance, the emulator at its loopback.
 
 Mirrors how the single-host tests wire the emulator into the server container
-(molecule/shared/vars/emulator.yml, tests/e2e/e2e_support.py PASSED_VARS): the same variables, in
+(molecule/shared/vars/emulator.yml, oci_emulator.environment.PASSED_VARS): the same variables, in
 `mlflow_server_extra_env`, with the CA mounted at the path they name. On a fleet host:
 - the emulator's port is a relay (the fleet must be made with `relay_ports` naming it), so the
   proxy URL `http://127.0.0.1:PORT` is the same string as here and reaches the same emulator;
@@ -15,17 +15,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from oci_emulator.environment import PASSED_VARS
+
 if TYPE_CHECKING:
     from oci_emulator import Emulator
 
     from .fleet import Fleet
 
 CA_PATH = "/etc/oci-emulator/ca.pem"
-# What a process on the host (a module, the server container on the host network) needs to use the
-# emulator; the same list the e2e and molecule tests pass into the server container.
-PASSED_VARS = ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE",
-               "SSL_CERT_FILE", "OCI_REGION_METADATA", "OCI_SDK_DEFAULT_RETRY_ENABLED",
-               "OCI_METADATA_BASE_URL")
 
 
 def host_emulator_env(emulator: Emulator, host_name: str) -> dict[str, str]:
