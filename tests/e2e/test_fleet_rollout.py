@@ -1,0 +1,255 @@
+"""The fleet: `playbooks/deploy.yml` against three fresh hosts reached over SSH as `opc` with become,
+with an inventory that is inventories/prod's (its group_vars, linked) but for addresses, ports and the
+emulator wiring. The controller builds and pushes once; every host prepares itself (docker_host), logs
+in to the registry with its own instance principal, pulls, and serves on one MySQL database (its
+credentials in a Vault secret) and one oci:// bucket, behind HAProxy on the outer loopback.
+
+Then, with 8 clients logging metrics through the balancer: a new image rolls out one host at a time
+with no failed request and no lost metric; a broken image stops at the first host while the others
+serve; a host that is down stops the run, or is skipped when asked.
+
+The tests of this module run in order on one fleet (each builds on the state the previous one left).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from e2e_support import REPO_ROOT, create_database, docker, drop_database
+from support.fleet import fleet_emulator_wiring
+from support.haproxy import BACKEND, Balancer
+from support.metric_clients import MetricClients
+from test_vault_backend import ads_secret
+
+pytestmark = pytest.mark.e2e
+
+PROD = REPO_ROOT / "inventories" / "prod"
+REGION = "local-test-1"
+PASSWORD = "fleet-db-Pa55word-" + uuid.uuid4().hex[:8]
+CONTAINER = "oci-mlflow"          # prod's container name (the role's default)
+HOSTS = 3
+
+
+class Deployment:
+    """The fleet, its inventory and what the tests read back."""
+
+    def __init__(self, fleet, balancer, inventory, env, registry, emulator, secret_id, bucket):
+        self.fleet, self.balancer, self.inventory, self.env = fleet, balancer, inventory, env
+        self.registry, self.emulator, self.secret_id, self.bucket = registry, emulator, secret_id, bucket
+
+    def deploy(self, run_playbook, profile=False, **extra):
+        env = {**self.env, "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"} if profile else self.env
+        start = time.monotonic()
+        run = run_playbook("deploy.yml", extra, inventory=str(self.inventory), env=env)
+        run.seconds = time.monotonic() - start
+        return run
+
+    def url(self, host) -> str:
+        return f"http://127.0.0.1:{host.published[5000]}"
+
+    def on(self, host, command: str) -> str:
+        return host.run(command, sudo=True).stdout
+
+    def container(self, host) -> dict:
+        return json.loads(self.on(host, f"docker container inspect {CONTAINER}"))[0]
+
+    def image_ids(self) -> dict[str, str]:
+        return {host.name: self.container(host)["Image"] for host in self.fleet.hosts}
+
+
+def write_inventory(path: Path, fleet, *, registry, wiring, secret_id, bucket, balancer) -> Path:
+    """inventories/prod with this fleet's addresses: prod's group_vars (a link, so they cannot drift) and
+    a hosts file of prod's shape whose host variables carry only what differs here (host vars beat
+    group_vars): addresses and SSH, the emulated tenancy's names, the emulator and HAProxy wiring."""
+    path.mkdir(parents=True)
+    (path / "group_vars").symlink_to(PROD / "group_vars")
+    reach = yaml.safe_load(fleet.inventory(path.parent / "reach.yml").read_text())["all"]["children"]
+    site = {"oci_region": REGION, "mlflow_registry_address": registry.address}
+    builder = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+               # pip in the build goes through this machine's TLS-intercepting proxy
+               "mlflow_image_ca_bundle": "/etc/ssl/certs/ca-certificates.crt", **site}
+    servers = {}
+    for name, address in reach["mlflow_servers"]["hosts"].items():
+        servers[name] = {
+            **address, **site,
+            "mlflow_server_db_secret_ocid": secret_id,
+            "mlflow_server_artifacts_destination": f"oci://{bucket}@emulatorns/mlflow/",
+            # the emulator in place of OCI: for the collection's tasks on the host, and for the server
+            "mlflow_environment": wiring[name]["oci_emulator_env"],
+            "mlflow_server_extra_env": wiring[name]["mlflow_server_extra_env"],
+            "mlflow_server_extra_volumes": wiring[name]["mlflow_server_extra_volumes"],
+            # HAProxy in place of OCI's load balancer
+            "mlflow_server_balancer": {"type": "haproxy", "host": "localhost", "backend": BACKEND,
+                                       "socket": str(balancer.socket)},
+        }
+    hosts = {"all": {"children": {
+        "mlflow_image_builders": {"hosts": {"localhost": builder}},
+        "mlflow_servers": {"hosts": servers, "vars": reach["mlflow_servers"]["vars"]},
+    }}}
+    (path / "hosts.yml").write_text("---\n" + yaml.safe_dump(hosts, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def deployment(fleet_factory, oci_emulator, ocir_registry, tmp_path_factory):
+    emu = oci_emulator
+    database = create_database("fleet", PASSWORD)
+    bucket = f"fleet-{uuid.uuid4().hex[:6]}"
+    fleet = fleet_factory("roll", HOSTS, relay_ports=(emu.port, int(ocir_registry.address.rsplit(":", 1)[1]), 3306), publish=(5000,))
+    workdir = tmp_path_factory.mktemp("fleet")
+    balancer = Balancer.start(workdir / "haproxy",
+                              {host.name: f"127.0.0.1:{host.published[5000]}" for host in fleet.hosts})
+    emu.state.add_bucket(bucket)
+    secret_id = emu.state.add_secret(f"fleet-db-{database}", ads_secret(database, PASSWORD, database=database))
+    wiring = fleet_emulator_wiring(fleet, emu)
+    inventory = write_inventory(workdir / "inventory", fleet, registry=ocir_registry, wiring=wiring,
+                                secret_id=secret_id, bucket=bucket, balancer=balancer)
+    home = workdir / "home"
+    shutil.copytree(emu.credentials.home / ".oci", home / ".oci")
+    env = {**emu.process_env(), "HOME": str(home)}
+    try:
+        deployment = Deployment(fleet, balancer, inventory, env, ocir_registry, emu, secret_id, bucket)
+        deployment.instance_ids = {name: host_wiring["instance_id"] for name, host_wiring in wiring.items()}
+        yield deployment
+    finally:
+        balancer.stop()
+        drop_database(database)
+
+
+def token_requesters(emulator) -> set[str]:
+    """The principals that asked the emulated OCIR for a registry token."""
+    return {entry["principal"]["id"] for entry in emulator.requests
+            if entry["path"] == "/20180419/docker/token" and entry["status"] == 200}
+
+
+def test_fresh_hosts_are_prepared_and_serve_one_database_and_bucket(deployment, run_playbook):
+    d = deployment
+    first = d.deploy(run_playbook)
+    assert first.returncode == 0, first.output[-6000:]
+    d.balancer.wait_all_up()
+
+    # Every host pulled with its own instance principal.
+    assert set(d.instance_ids.values()) <= token_requesters(d.emulator), token_requesters(d.emulator)
+
+    # A run logged through host 1, artifact included, reads back through host 3 and the balancer.
+    hosts = d.fleet.hosts
+    one, three = MlflowClient(d.url(hosts[0])), MlflowClient(d.url(hosts[-1]))
+    run_id = one.create_run(one.create_experiment(f"fleet-{uuid.uuid4().hex[:6]}")).info.run_id
+    one.log_metric(run_id, "accuracy", 0.93)
+    local = Path(d.inventory).parent / f"artifact-{run_id}.txt"
+    local.write_text("written through host 1\n")
+    one.log_artifact(run_id, str(local))
+    assert three.get_run(run_id).data.metrics == {"accuracy": 0.93}
+    fetched = Path(three.download_artifacts(run_id, local.name, dst_path=str(local.parent / "back")))
+    assert fetched.read_text() == "written through host 1\n"
+    assert MlflowClient(d.balancer.url).get_run(run_id).info.run_id == run_id
+    stored = [name for name in d.emulator.state.buckets[d.bucket].objects if name.endswith(local.name)]
+    assert stored, "the artifact is not in the shared bucket"
+
+    # On every host: the env file is 0600 and no secret shows in inspect, top or the task output.
+    for host in hosts:
+        mode = d.on(host, "stat -c '%a %U' /etc/mlflow/mlflow.env").split()
+        assert mode[0] == "600", mode
+        inspected = d.on(host, f"docker container inspect {CONTAINER}")
+        top = d.on(host, f"docker top {CONTAINER} -o pid,args")
+        env_file = d.on(host, "cat /etc/mlflow/mlflow.env")
+        for text in (inspected, top, env_file, first.output):
+            assert PASSWORD not in text
+        assert d.secret_id in env_file
+
+    # Again: nothing to do on any host, quickly.
+    again = d.deploy(run_playbook, profile=True)
+    assert again.returncode == 0, again.output[-6000:]
+    assert {host: counts["changed"] for host, counts in again.recap.items()} == \
+        {host: 0 for host in again.recap}, again.output[-6000:]
+    slowest = again.output[again.output.rfind("=====\n") + 6:].strip().splitlines()[:8]
+    print(f"\n[figure] fleet: 3 fresh hosts deployed in {first.seconds:.0f} s; the idempotent re-run took "
+          f"{again.seconds:.0f} s with changed=0 on every host; its slowest tasks:\n  " + "\n  ".join(slowest))
+    d.fresh_seconds, d.rerun_seconds = first.seconds, again.seconds
+
+
+def test_a_new_image_rolls_out_with_no_failed_request_and_no_lost_metric(deployment, run_playbook):
+    d = deployment
+    before = d.image_ids()
+    clients = MetricClients(d.balancer.url, count=8).start()
+    try:
+        time.sleep(3)
+        rollout = d.deploy(run_playbook, mlflow_image_tag="rollout-2",
+                           mlflow_image_labels={"org.oracle.mlflow.e2e-rollout": uuid.uuid4().hex})
+        time.sleep(3)
+    finally:
+        clients.stop()
+    assert rollout.returncode == 0, rollout.output[-6000:]
+    # The shared schema was checked once in the rollout, by the first host, not by every host.
+    schema_hosts = re.findall(r"TASK \[oracle\.mlflow\.mlflow_server : Bring the database schema to the image's "
+                              r"MLflow version\] \*+\n(?:ok|changed): \[(\S+)\]", rollout.output)
+    assert schema_hosts == [d.fleet.hosts[0].name], schema_hosts
+    after = d.image_ids()
+    assert len(set(after.values())) == 1 and set(after.values()).isdisjoint(before.values()), (before, after)
+    assert clients.failures == [], clients.failures[:10]
+    assert clients.acknowledged > 100
+    assert clients.lost(d.balancer.url) == {}
+    print(f"\n[figure] rollout of 3 hosts: {rollout.seconds:.0f} s ({rollout.seconds / HOSTS:.0f} s per host); "
+          f"8 clients, {clients.acknowledged} metrics, 0 failed, 0 lost; longest gap a client saw "
+          f"{clients.longest_gap:.2f} s")
+
+
+def test_a_broken_image_stops_at_the_first_host_and_the_others_keep_serving(deployment, run_playbook):
+    d = deployment
+    before = d.image_ids()
+    good = d.container(d.fleet.hosts[0])["Config"]["Image"]
+    broken = f"{good.rsplit(':', 1)[0]}:broken"
+    # The launcher refuses to start: its mlflow command is missing.
+    context = Path(d.inventory).parent / "broken"
+    context.mkdir()
+    (context / "Dockerfile").write_text(f"FROM {good}\nENV MLFLOW_LAUNCHER_MLFLOW_BIN=/nonexistent/mlflow\n")
+    docker("build", "-q", "-t", broken, str(context))
+    subprocess.run(["docker", "push", "-q", broken], check=True, capture_output=True,
+                   env={**os.environ, "HOME": d.env["HOME"]})
+    clients = MetricClients(d.balancer.url, count=8).start()
+    try:
+        run = d.deploy(run_playbook, mlflow_server_image=broken, mlflow_server_pull=True)
+    finally:
+        clients.stop()
+    assert run.returncode != 0
+    first, *others = d.fleet.hosts
+    assert "cannot run /nonexistent/mlflow" in run.output, run.output[-4000:]
+    assert run.recap[first.name]["failed"] == 1
+    assert all(name not in run.recap or run.recap[name]["changed"] == 0 for name in (h.name for h in others))
+    after = d.image_ids()
+    assert all(after[h.name] == before[h.name] for h in others)
+    states = d.balancer.states()
+    assert states[first.name].startswith("MAINT") and all(states[h.name] == "UP" for h in others), states
+    assert clients.failures == [], clients.failures[:10]
+    assert clients.lost(d.balancer.url) == {}
+
+
+def test_a_host_that_is_down_stops_the_run_or_is_skipped_when_asked(deployment, run_playbook):
+    d = deployment
+    first, second, third = d.fleet.hosts
+    third.stop()
+    try:
+        stopped = d.deploy(run_playbook)
+        assert stopped.returncode != 0
+        assert f"{third.name} did not answer, so nothing was changed on any host" in " ".join(stopped.output.split())
+        assert all(stopped.recap.get(h.name, {}).get("changed", 0) == 0 for h in (first, second))
+
+        # Asked to go on: the hosts that answer are deployed (host 1 gets the good image back).
+        went_on = d.deploy(run_playbook, mlflow_rollout_unreachable="continue")
+        assert went_on.returncode != 0 and went_on.recap[third.name]["unreachable"] == 1, went_on.output[-4000:]
+        assert went_on.recap[first.name]["failed"] == 0 and went_on.recap[second.name]["failed"] == 0
+        assert d.container(first)["State"]["Running"]
+    finally:
+        third.start()
+    d.balancer.wait_all_up(timeout=120)
