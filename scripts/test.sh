@@ -3,7 +3,7 @@
 # MariaDB), then run every suite:
 # pytest (launcher units, the image module against the engine, end to end with the MLflow client),
 # the molecule scenarios (default; mysql: MariaDB and a Vault secret in the OCI emulator; object_storage:
-# oci:// artifacts in an emulated bucket), ansible-test sanity
+# oci:// artifacts in an emulated bucket; fleet: host preparation on two fresh test hosts over SSH), ansible-test sanity
 # and ansible-lint. `scripts/test.sh lint` runs the last two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +32,7 @@ else
   run "molecule default" molecule test -s default
   run "molecule mysql" molecule test -s mysql
   run "molecule object_storage" molecule test -s object_storage
+  run "molecule fleet" molecule test -s fleet
   lint
 fi
 
