@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: oci-mlflow:latest against a naive `pip install mlflow oci-mlflow` image on the same base,
 # then oci:// artifact throughput (benchmarks/bench_artifacts.py) and MySQL start-up times
-# (benchmarks/bench_mysql_start.py).
+# (benchmarks/bench_mysql_start.py), and the fleet over SSH: 3 fresh hosts against 1, re-run, rollout
+# (benchmarks/bench_fleet.py).
 # Image sizes, then per image RUNS x (docker run -> 200 on /health, memory ~10 s after healthy,
 # MlflowClient log_metric latency, /health on kept-alive vs new connections, docker stop duration).
 # Prints a table and writes benchmarks/results-<date>.json. Containers are bench-*, ports 5070-5071, so it can run beside tests.
@@ -55,3 +56,5 @@ log "oci:// artifacts through the server (benchmarks/bench_artifacts.py)"
 scripts/mariadb.sh
 log "MySQL backend start-up (benchmarks/bench_mysql_start.py)"
 "$py" benchmarks/bench_mysql_start.py
+log "the fleet over SSH (benchmarks/bench_fleet.py)"
+"$py" benchmarks/bench_fleet.py

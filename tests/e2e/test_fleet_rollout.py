@@ -38,7 +38,8 @@ PROD = REPO_ROOT / "inventories" / "prod"
 REGION = "local-test-1"
 PASSWORD = "fleet-db-Pa55word-" + uuid.uuid4().hex[:8]
 CONTAINER = "oci-mlflow"          # prod's container name (the role's default)
-HOSTS = 3
+# Three hosts, as the issue asks; benchmarks/bench_fleet.py also deploys one (FLEET_HOSTS=1, the first test only).
+HOSTS = int(os.environ.get("FLEET_HOSTS", "3"))
 
 
 class Deployment:
@@ -106,7 +107,8 @@ def deployment(fleet_factory, oci_emulator, ocir_registry, tmp_path_factory):
     emu = oci_emulator
     database = create_database("fleet", PASSWORD)
     bucket = f"fleet-{uuid.uuid4().hex[:6]}"
-    fleet = fleet_factory("roll", HOSTS, relay_ports=(emu.port, int(ocir_registry.address.rsplit(":", 1)[1]), 3306), publish=(5000,))
+    registry_port = int(ocir_registry.address.rsplit(":", 1)[1])
+    fleet = fleet_factory("roll", HOSTS, relay_ports=(emu.port, registry_port, 3306), publish=(5000,))
     workdir = tmp_path_factory.mktemp("fleet")
     balancer = Balancer.start(workdir / "haproxy",
                               {host.name: f"127.0.0.1:{host.published[5000]}" for host in fleet.hosts})
@@ -173,8 +175,9 @@ def test_fresh_hosts_are_prepared_and_serve_one_database_and_bucket(deployment, 
     assert again.returncode == 0, again.output[-6000:]
     assert {host: counts["changed"] for host, counts in again.recap.items()} == \
         {host: 0 for host in again.recap}, again.output[-6000:]
-    slowest = again.output[again.output.rfind("=====\n") + 6:].strip().splitlines()[:8]
-    print(f"\n[figure] fleet: 3 fresh hosts deployed in {first.seconds:.0f} s; the idempotent re-run took "
+    slowest = [f"{seconds} s {task}" for task, seconds in
+               re.findall(r"^(\S.*?) -{2,} (\d+\.\d+)s$", again.output, re.M)[:8]]
+    print(f"\n[figure] fleet: {HOSTS} fresh hosts deployed in {first.seconds:.0f} s; the idempotent re-run took "
           f"{again.seconds:.0f} s with changed=0 on every host; its slowest tasks:\n  " + "\n  ".join(slowest))
     d.fresh_seconds, d.rerun_seconds = first.seconds, again.seconds
 
@@ -200,7 +203,7 @@ def test_a_new_image_rolls_out_with_no_failed_request_and_no_lost_metric(deploym
     assert clients.failures == [], clients.failures[:10]
     assert clients.acknowledged > 100
     assert clients.lost(d.balancer.url) == {}
-    print(f"\n[figure] rollout of 3 hosts: {rollout.seconds:.0f} s ({rollout.seconds / HOSTS:.0f} s per host); "
+    print(f"\n[figure] rollout of {HOSTS} hosts: {rollout.seconds:.0f} s ({rollout.seconds / HOSTS:.0f} s per host); "
           f"8 clients, {clients.acknowledged} metrics, 0 failed, 0 lost; longest gap a client saw "
           f"{clients.longest_gap:.2f} s")
 

@@ -25,7 +25,7 @@ class ClientRecord:
 
 
 class MetricClients:
-    def __init__(self, url: str, count: int = 8, experiment: str = "fleet-load", pause: float = 0.05):
+    def __init__(self, url: str, count: int = 8, experiment: str = "fleet-load", pause: float = 0.2):
         self.url, self.pause = url, pause
         client = MlflowClient(url)
         found = client.get_experiment_by_name(experiment)
