@@ -26,7 +26,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from e2e_support import REPO_ROOT, create_database, docker, drop_database
+from e2e_support import IMAGE_UID, REPO_ROOT, create_database, docker, drop_database
 from support.fleet import fleet_emulator_wiring
 from support.haproxy import BACKEND, Balancer
 from support.metric_clients import MetricClients
@@ -135,7 +135,7 @@ def token_requesters(emulator) -> set[str]:
             if entry["path"] == "/20180419/docker/token" and entry["status"] == 200}
 
 
-def test_fresh_hosts_are_prepared_and_serve_one_database_and_bucket(deployment, run_playbook):
+def test_fresh_hosts_are_prepared_and_serve_one_database_and_bucket(deployment, run_playbook, fleet_ansible):
     d = deployment
     first = d.deploy(run_playbook)
     assert first.returncode == 0, first.output[-6000:]
@@ -159,16 +159,20 @@ def test_fresh_hosts_are_prepared_and_serve_one_database_and_bucket(deployment, 
     stored = [name for name in d.emulator.state.buckets[d.bucket].objects if name.endswith(local.name)]
     assert stored, "the artifact is not in the shared bucket"
 
-    # On every host: the env file is 0600 and no secret shows in inspect, top or the task output.
-    for host in hosts:
-        mode = d.on(host, "stat -c '%a %U' /etc/mlflow/mlflow.env").split()
-        assert mode[0] == "600", mode
-        inspected = d.on(host, f"docker container inspect {CONTAINER}")
-        top = d.on(host, f"docker top {CONTAINER} -o pid,args")
-        env_file = d.on(host, "cat /etc/mlflow/mlflow.env")
-        for text in (inspected, top, env_file, first.output):
-            assert PASSWORD not in text
-        assert d.secret_id in env_file
+    # On every host (pytest-ansible, across the inventory): the env file is 0600 and names the secret, not the
+    # password, and the password shows in neither docker inspect, docker top nor the task output.
+    on_hosts = fleet_ansible(d.fleet)
+    env_files = on_hosts("ansible.builtin.stat", path="/etc/mlflow/mlflow.env")
+    assert {name: (r["stat"]["mode"], r["stat"]["uid"]) for name, r in env_files.items()} == \
+        {host.name: ("0600", IMAGE_UID) for host in hosts}
+    texts = [first.output]
+    for command in (f"docker container inspect {CONTAINER}", f"docker top {CONTAINER} -o pid,args",
+                    "cat /etc/mlflow/mlflow.env"):
+        results = on_hosts("ansible.builtin.command", command)
+        assert set(results) == {host.name for host in hosts} and all(r["rc"] == 0 for r in results.values())
+        texts += [r["stdout"] for r in results.values()]
+    assert all(PASSWORD not in text for text in texts)
+    assert all(d.secret_id in r["stdout"] for r in results.values())   # the env file holds the OCID
 
     # Again: nothing to do on any host, quickly.
     again = d.deploy(run_playbook, profile=True)

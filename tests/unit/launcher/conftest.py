@@ -8,6 +8,8 @@ import pytest
 LAUNCHER_DIR = (pathlib.Path(__file__).resolve().parents[3] / "ansible_collections" / "oracle"
                 / "mlflow" / "roles" / "mlflow_image" / "files" / "launcher")
 sys.path.insert(0, str(LAUNCHER_DIR))
+# No __pycache__ inside the role's files: the image role stages that directory file by file on every run.
+sys.dont_write_bytecode = True
 
 import mlflow_launcher  # noqa: E402
 

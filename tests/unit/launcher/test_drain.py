@@ -49,7 +49,7 @@ def start(tmp_path):
         env = {"PATH": os.environ["PATH"], "MLFLOW_HOST": "127.0.0.1", "MLFLOW_PORT": str(_free_port()),
                "MLFLOW_DATA_DIR": str(tmp_path / "data"),
                "MLFLOW_LAUNCHER_MLFLOW_BIN": str(fake), "MLFLOW_DRAIN_SECONDS": str(drain),
-               "FAKE_LOG": str(log), **extra}
+               "FAKE_LOG": str(log), "PYTHONDONTWRITEBYTECODE": "1", **extra}
         process = subprocess.Popen([sys.executable, str(LAUNCHER_DIR / "mlflow-launcher"), "serve"], env=env,
                                    stderr=subprocess.PIPE, text=True, cwd=tmp_path)
         started.append(process)
