@@ -79,7 +79,9 @@ def write_inventory(path: Path, fleet, *, registry, wiring, secret_id, bucket, b
     site = {"oci_region": REGION, "mlflow_registry_address": registry.address}
     builder = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
                # pip in the build goes through this machine's TLS-intercepting proxy
-               "mlflow_image_ca_bundle": "/etc/ssl/certs/ca-certificates.crt", **site}
+               "mlflow_image_ca_bundle": "/etc/ssl/certs/ca-certificates.crt",
+               # names of the fleet's own, locally and in the session's registry, which other tests share
+               "mlflow_image_name": "oci-mlflow-fleet", "mlflow_image_repository": "oci-mlflow-fleet", **site}
     servers = {}
     for name, address in reach["mlflow_servers"]["hosts"].items():
         servers[name] = {
