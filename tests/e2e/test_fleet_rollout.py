@@ -128,6 +128,7 @@ def deployment(fleet_factory, oci_emulator, ocir_registry, tmp_path_factory):
         yield deployment
     finally:
         balancer.stop()
+        fleet.destroy()          # now, not at the end of the session: three servers would idle through it
         drop_database(database)
 
 

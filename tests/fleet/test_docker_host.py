@@ -40,7 +40,9 @@ def play(inventory, *args, extra=None):
 def fleet(fleet_factory):
     # Two hosts: one prepared fresh (tests/e2e/test_fleet_rollout.py prepares three more through deploy.yml),
     # one with an engine installed by hand, then without passwordless sudo.
-    return fleet_factory("dh-docker-host", 2)
+    fleet = fleet_factory("dh-docker-host", 2)
+    yield fleet
+    fleet.destroy()
 
 
 @pytest.fixture(scope="module")
