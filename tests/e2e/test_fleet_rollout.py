@@ -45,9 +45,10 @@ HOSTS = int(os.environ.get("FLEET_HOSTS", "3"))
 class Deployment:
     """The fleet, its inventory and what the tests read back."""
 
-    def __init__(self, fleet, balancer, inventory, env, registry, emulator, secret_id, bucket):
+    def __init__(self, fleet, balancer, inventory, env, emulator, secret_id, bucket, instance_ids):
         self.fleet, self.balancer, self.inventory, self.env = fleet, balancer, inventory, env
-        self.registry, self.emulator, self.secret_id, self.bucket = registry, emulator, secret_id, bucket
+        self.emulator, self.secret_id, self.bucket = emulator, secret_id, bucket
+        self.instance_ids = instance_ids      # host name -> its own instance OCID in the emulator
 
     def deploy(self, run_playbook, profile=False, **extra):
         env = {**self.env, "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"} if profile else self.env
@@ -123,9 +124,8 @@ def deployment(fleet_factory, oci_emulator, ocir_registry, tmp_path_factory):
     shutil.copytree(emu.credentials.home / ".oci", home / ".oci")
     env = {**emu.process_env(), "HOME": str(home)}
     try:
-        deployment = Deployment(fleet, balancer, inventory, env, ocir_registry, emu, secret_id, bucket)
-        deployment.instance_ids = {name: host_wiring["instance_id"] for name, host_wiring in wiring.items()}
-        yield deployment
+        yield Deployment(fleet, balancer, inventory, env, emu, secret_id, bucket,
+                         {name: host_wiring["instance_id"] for name, host_wiring in wiring.items()})
     finally:
         balancer.stop()
         fleet.destroy()          # now, not at the end of the session: three servers would idle through it
@@ -186,7 +186,6 @@ def test_fresh_hosts_are_prepared_and_serve_one_database_and_bucket(deployment, 
                re.findall(r"^(\S.*?) -{2,} (\d+\.\d+)s$", again.output, re.M)[:8]]
     print(f"\n[figure] fleet: {HOSTS} fresh hosts deployed in {first.seconds:.0f} s; the idempotent re-run took "
           f"{again.seconds:.0f} s with changed=0 on every host; its slowest tasks:\n  " + "\n  ".join(slowest))
-    d.fresh_seconds, d.rerun_seconds = first.seconds, again.seconds
 
 
 def test_a_new_image_rolls_out_with_no_failed_request_and_no_lost_metric(deployment, run_playbook):
