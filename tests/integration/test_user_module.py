@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from mlflow.exceptions import MlflowException
 
-from support.mlflow_auth import TlsFront, client_as, four_ways
+from support.mlflow_auth import REPO_ROOT, TlsFront, client_as, four_ways
 
 USER = 'oracle.mlflow.user'
 
@@ -117,3 +117,25 @@ def test_error_lines(auth_play, mlflow_auth_server, tmp_path):
     assert results[-1]['changed'] and results[-1]['user']['username'] == 'frank'
     assert mlflow_auth_server.user('x1') is None and mlflow_auth_server.user('admin')['is_admin'] is True
     assert mlflow_auth_server.logs_in('frank', 'frank-password-1') == 200
+
+
+def test_mlflow_errors_are_cut_to_their_first_line(mlflow_auth_server, monkeypatch):
+    """MLflow's answer to a duplicate user carries the failed SQL and its parameters (the password hash) on
+    the lines after its message: a failure repeats the message only."""
+    monkeypatch.syspath_prepend(str(REPO_ROOT))
+    from ansible_collections.oracle.mlflow.plugins.module_utils import _mlflow_api, _mlflow_auth
+    mlflow_auth_server.create_user('henry', 'henry-password-1')
+    raw = mlflow_auth_server.api('POST', '/api/2.0/mlflow/users/create',
+                                 json={'username': 'henry', 'password': 'henry-password-1'}).json()['message']
+    assert 'scrypt' in raw or 'pbkdf2' in raw  # what the server answers
+
+    api = _mlflow_api.MlflowApi(dict(tracking_uri=mlflow_auth_server.url, auth_username='admin',
+                                     auth_password=mlflow_auth_server.admin[1], ca_path=None, validate_certs=True,
+                                     use_proxy=False, timeout=30))
+    with pytest.raises(_mlflow_api.MlflowApiError) as error:
+        _mlflow_auth.create_user(api, 'henry', 'henry-password-1')
+
+    assert error.value.kind == 'conflict' and error.value.status == 400
+    assert error.value.message.startswith('MLflow answered 400 RESOURCE_ALREADY_EXISTS to POST '
+                                          '/api/2.0/mlflow/users/create: User (username=henry) already exists.')
+    assert '\n' not in error.value.message and 'scrypt' not in error.value.message and 'pbkdf2' not in error.value.message

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: permission
 short_description: Grant, change or revoke a user's permission on an MLflow experiment or registered model
-version_added: 0.4.0
+version_added: 0.2.0
 description:
   - Sets the permission one user of an MLflow tracking server's basic-auth app holds on one experiment or registered
     model, or removes it, through the server's REST API as an admin (O(auth_username)).

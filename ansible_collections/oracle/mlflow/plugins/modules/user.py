@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: user
 short_description: Create, update or delete a user of an MLflow tracking server's basic-auth app
-version_added: 0.4.0
+version_added: 0.2.0
 description:
   - Makes a login of an MLflow tracking server that runs MLflow's basic-auth app (C(mlflow server --app-name basic-auth))
     exist with a password and an admin flag, or be gone, through the server's REST API as an admin
