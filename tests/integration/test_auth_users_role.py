@@ -10,12 +10,13 @@ import json
 import os
 import subprocess
 
-from conftest import ANSIBLE, MODULE_PYTHON, REPO_ROOT
+from support.mlflow_auth import REPO_ROOT, TlsFront
 
+VENV_BIN = REPO_ROOT / '.venv' / 'bin'
 PASSWORDS = {'alice': 'alice-password-1', 'ops': 'ops-password-12'}
 
 
-def apply(tmp_path, server, enabled=True, users=None, permissions=None, check=False):
+def apply(tmp_path, server, enabled=True, users=None, permissions=None, check=False, **variables):
     """ansible-playbook of the role's auth_users entry point; (rc, human output, stats of localhost)."""
     play = [{'hosts': 'localhost', 'gather_facts': False,
              'vars': {'mlflow_server_auth_enabled': enabled,
@@ -23,14 +24,14 @@ def apply(tmp_path, server, enabled=True, users=None, permissions=None, check=Fa
                       'mlflow_server_auth_admin_password': server.admin[1],
                       'mlflow_server_url': server.url,
                       'mlflow_server_auth_users': users or [],
-                      'mlflow_server_auth_permissions': permissions or []},
+                      'mlflow_server_auth_permissions': permissions or [], **variables},
              'tasks': [{'ansible.builtin.include_role': {'name': 'oracle.mlflow.mlflow_server',
                                                          'tasks_from': 'auth_users'}}]}]
     path = tmp_path / 'auth-users.json'
     path.write_text(json.dumps(play))
     env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
-    proc = subprocess.run([str(ANSIBLE) + '-playbook', '-v', str(path), '-e',
-                           'ansible_python_interpreter=%s' % MODULE_PYTHON]
+    proc = subprocess.run([str(VENV_BIN / 'ansible-playbook'), '-v', str(path), '-e',
+                           'ansible_python_interpreter=%s' % (VENV_BIN / 'python')]
                           + (['--check'] if check else []),
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     recap = proc.stdout.rsplit('PLAY RECAP', 1)[-1]
@@ -86,3 +87,15 @@ def test_a_missing_experiment_names_it(tmp_path, mlflow_auth_server):
 
     assert rc != 0
     assert "There is no experiment named 'no-such' on %s." % mlflow_auth_server.url in output, output
+
+
+def test_through_https_with_a_private_ca(tmp_path, mlflow_auth_server):
+    front = TlsFront(mlflow_auth_server.port, tmp_path)
+    try:
+        rc, output, stats = apply(tmp_path, mlflow_auth_server, users=[{'username': 'jane', 'password': 'jane-password-1'}],
+                                  mlflow_server_auth_url=front.url, mlflow_server_auth_ca_path=str(front.ca_file))
+    finally:
+        front.close()
+
+    assert rc == 0 and stats['changed'] == 1, output
+    assert mlflow_auth_server.logs_in('jane', 'jane-password-1') == 200

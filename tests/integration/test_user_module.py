@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from mlflow.exceptions import MlflowException
 
-from support.mlflow_auth import REPO_ROOT, TlsFront, client_as, four_ways
+from support.mlflow_auth import REPO_ROOT, TlsFront, client_as, four_ways, odd_servers
 
 USER = 'oracle.mlflow.user'
 
@@ -74,10 +74,24 @@ def test_delete_four_times(auth_play, mlflow_auth_server, monkeypatch):
         bob.get_experiment('0')
 
 
-def test_error_lines(auth_play, mlflow_auth_server, tmp_path):
+@pytest.fixture
+def front(mlflow_auth_server, tmp_path):
+    """The server behind HTTPS with a certificate of a private CA (``front.ca_file``)."""
+    front = TlsFront(mlflow_auth_server.port, tmp_path)
+    yield front
+    front.close()
+
+
+@pytest.fixture
+def odd():
+    with odd_servers() as urls:
+        yield urls
+
+
+def test_error_lines(auth_play, mlflow_auth_server, front, odd):
     """Each failure is one line saying what to fix, with its kind; none writes anything."""
     mlflow_auth_server.create_user('erin', 'erin-password-1')
-    front = TlsFront(mlflow_auth_server.port, tmp_path)
+    redirecting, silent = odd
     closed = mlflow_auth_server.url.rsplit(':', 1)[0] + ':1'
     cases = [
         ({'username': 'x1', 'password': 'x-password-123', 'tracking_uri': closed}, 'unreachable',
@@ -97,6 +111,11 @@ def test_error_lines(auth_play, mlflow_auth_server, tmp_path):
         ({'username': 'x1', 'password': 'short'}, 'invalid',
          "The password of user 'x1' is 5 characters long; MLflow needs at least 12."),
         ({'username': 'x1'}, 'invalid', "There is no user 'x1' yet: set password to create it."),
+        ({'username': 'x1', 'password': 'x-password-123', 'tracking_uri': redirecting}, 'invalid',
+         'GET %s/api/2.0/mlflow/users/get was redirected (301) to https://elsewhere.example/api/2.0/mlflow/users/get?username=x1: '
+         "set tracking_uri to the server's own URL." % redirecting),
+        ({'username': 'x1', 'password': 'x-password-123', 'tracking_uri': silent, 'timeout': 1}, 'unreachable',
+         'The MLflow server at %s did not answer within 1 s (timeout).' % silent),
         ({'username': 'x1', 'password': 'x-password-123', 'tracking_uri': 'ftp://example'}, 'invalid',
          "tracking_uri must be the http:// or https:// URL of the MLflow server, not 'ftp://example'."),
     ]
@@ -104,10 +123,7 @@ def test_error_lines(auth_play, mlflow_auth_server, tmp_path):
     # The same server through HTTPS with its CA: a real run, a real change.
     tasks.append({USER: {'username': 'frank', 'password': 'frank-password-1', 'tracking_uri': front.url,
                          'ca_path': str(front.ca_file)}})
-    try:
-        results = auth_play(tasks)
-    finally:
-        front.close()
+    results = auth_play(tasks)
 
     for (args, kind, line), result in zip(cases, results):
         assert result.get('failed') and result['error_kind'] == kind, (args, result)

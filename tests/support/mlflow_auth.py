@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -194,3 +195,29 @@ class TlsFront:
     def close(self):
         self.closed = True
         self.listener.close()
+
+
+class _Redirect(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self.send_response(301)
+        self.send_header("Location", "https://elsewhere.example" + self.path)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+@contextmanager
+def odd_servers():
+    """URLs of two servers that are not MLflow: one answering every GET with a redirect elsewhere (a front
+    door's http -> https), one that takes connections and never answers."""
+    redirect = ThreadingHTTPServer(("127.0.0.1", 0), _Redirect)
+    threading.Thread(target=redirect.serve_forever, daemon=True).start()
+    silent = socket.create_server(("127.0.0.1", 0))  # never accepts: connections wait in its backlog
+    try:
+        yield ("http://127.0.0.1:%d" % redirect.server_address[1], "http://127.0.0.1:%d" % silent.getsockname()[1])
+    finally:
+        redirect.shutdown()
+        redirect.server_close()
+        silent.close()

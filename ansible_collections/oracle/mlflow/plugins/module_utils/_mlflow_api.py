@@ -161,6 +161,9 @@ class MlflowApi(object):
                                                  'certificate that signed the server\'s certificate.'
                                   % (self.base_url, tls))
         reason = getattr(exc, 'reason', exc)
+        if isinstance(reason, (socket.timeout, TimeoutError)):
+            return MlflowApiError('unreachable', 'The MLflow server at %s did not answer within %s s (timeout).'
+                                  % (self.base_url, self._options['timeout']))
         return MlflowApiError('unreachable', 'Cannot reach the MLflow server at %s: %s.'
                               % (self.base_url, first_line(str(reason)) or type(reason).__name__))
 
@@ -170,6 +173,11 @@ class MlflowApi(object):
             text = _text(exc.read())
         except Exception:  # noqa: BLE001 - the status alone still says what happened
             text = ''
+        if 300 <= status < 400:
+            # Redirects are not followed: basic auth must not go to another address than the one given.
+            return MlflowApiError('invalid', '%s %s%s was redirected (%s) to %s: set tracking_uri to the server\'s own '
+                                             'URL.' % (method, self.base_url, path, status,
+                                                       exc.headers.get('Location') if exc.headers else '?'), status)
         if status == 401:
             return MlflowApiError('denied', 'The MLflow server at %s refused the admin login %r (401): check '
                                             'auth_username and auth_password.' % (self.base_url, username), status)
