@@ -91,7 +91,7 @@ def odd():
 def test_error_lines(auth_play, mlflow_auth_server, front, odd):
     """Each failure is one line saying what to fix, with its kind; none writes anything."""
     mlflow_auth_server.create_user('erin', 'erin-password-1')
-    redirecting, silent = odd
+    web, silent = odd
     closed = mlflow_auth_server.url.rsplit(':', 1)[0] + ':1'
     cases = [
         ({'username': 'x1', 'password': 'x-password-123', 'tracking_uri': closed}, 'unreachable',
@@ -111,9 +111,16 @@ def test_error_lines(auth_play, mlflow_auth_server, front, odd):
         ({'username': 'x1', 'password': 'short'}, 'invalid',
          "The password of user 'x1' is 5 characters long; MLflow needs at least 12."),
         ({'username': 'x1'}, 'invalid', "There is no user 'x1' yet: set password to create it."),
-        ({'username': 'x1', 'password': 'x-password-123', 'tracking_uri': redirecting}, 'invalid',
-         'GET %s/api/2.0/mlflow/users/get was redirected (301) to https://elsewhere.example/api/2.0/mlflow/users/get?username=x1: '
-         "set tracking_uri to the server's own URL." % redirecting),
+        ({'username': 'x1', 'password': 'x-password-123', 'tracking_uri': web + '/moved'}, 'invalid',
+         'GET %s/moved/api/2.0/mlflow/users/get was redirected (301) to '
+         'https://elsewhere.example/moved/api/2.0/mlflow/users/get?username=x1: '
+         "set tracking_uri to the server's own URL." % web),
+        ({'username': 'x1', 'password': 'x-password-123', 'tracking_uri': web + '/plain'}, 'missing',
+         'MLflow answered 404 to GET /api/2.0/mlflow/users/get: no such API: is %s/plain an MLflow server with the '
+         'basic-auth app (--app-name basic-auth)?' % web),
+        ({'username': 'x1', 'password': 'x-password-123', 'tracking_uri': web}, 'format',
+         'GET %s/api/2.0/mlflow/users/get answered something that is not JSON: is tracking_uri the MLflow server? '
+         '(<!doctype html>)' % web),
         ({'username': 'x1', 'password': 'x-password-123', 'tracking_uri': silent, 'timeout': 1}, 'unreachable',
          'The MLflow server at %s did not answer within 1 s (timeout).' % silent),
         ({'username': 'x1', 'password': 'x-password-123', 'tracking_uri': 'ftp://example'}, 'invalid',

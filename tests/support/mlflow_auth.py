@@ -197,12 +197,22 @@ class TlsFront:
         self.listener.close()
 
 
-class _Redirect(BaseHTTPRequestHandler):
+class _NotMlflow(BaseHTTPRequestHandler):
+    """/moved/...: a redirect elsewhere (a front door's http -> https); /plain/...: 404, as a server without the
+    auth app answers its routes; anything else: a web page."""
+
     def do_GET(self):  # noqa: N802 - http.server's name
-        self.send_response(301)
-        self.send_header("Location", "https://elsewhere.example" + self.path)
-        self.send_header("Content-Length", "0")
+        if self.path.startswith("/moved/"):
+            self.send_response(301)
+            self.send_header("Location", "https://elsewhere.example" + self.path)
+            body = b""
+        else:
+            self.send_response(404 if self.path.startswith("/plain/") else 200)
+            self.send_header("Content-Type", "text/html")
+            body = b"<!doctype html>\n<title>Not MLflow</title>"
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args):  # quiet
         pass
@@ -210,9 +220,9 @@ class _Redirect(BaseHTTPRequestHandler):
 
 @contextmanager
 def odd_servers():
-    """URLs of two servers that are not MLflow: one answering every GET with a redirect elsewhere (a front
-    door's http -> https), one that takes connections and never answers."""
-    redirect = ThreadingHTTPServer(("127.0.0.1", 0), _Redirect)
+    """URLs of two servers that are not MLflow: a web server (see ``_NotMlflow``), and one that takes
+    connections and never answers."""
+    redirect = ThreadingHTTPServer(("127.0.0.1", 0), _NotMlflow)
     threading.Thread(target=redirect.serve_forever, daemon=True).start()
     silent = socket.create_server(("127.0.0.1", 0))  # never accepts: connections wait in its backlog
     try:
