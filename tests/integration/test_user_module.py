@@ -127,9 +127,11 @@ def test_error_lines(auth_play, mlflow_auth_server, front, odd):
          "tracking_uri must be the http:// or https:// URL of the MLflow server, not 'ftp://example'."),
     ]
     tasks = [{USER: args, 'ignore_errors': True} for args, _, _ in cases]
-    # The same server through HTTPS with its CA: a real run, a real change.
+    # The same server through HTTPS with its CA, then without verification: real runs, real changes.
     tasks.append({USER: {'username': 'frank', 'password': 'frank-password-1', 'tracking_uri': front.url,
                          'ca_path': str(front.ca_file)}})
+    tasks.append({USER: {'username': 'fred', 'password': 'fred-password-12', 'tracking_uri': front.url,
+                         'validate_certs': False}})
     results = auth_play(tasks)
 
     for (args, kind, line), result in zip(cases, results):
@@ -137,9 +139,22 @@ def test_error_lines(auth_play, mlflow_auth_server, front, odd):
         assert result['msg'].startswith(line), (args, result['msg'])
         assert '\n' not in result['msg'] and result['changed'] is False
     assert 'set ca_path to the CA certificate' in results[3]['msg']
-    assert results[-1]['changed'] and results[-1]['user']['username'] == 'frank'
+    assert results[-2]['changed'] and results[-2]['user']['username'] == 'frank'
+    assert results[-1]['changed'] and results[-1]['user']['username'] == 'fred'
     assert mlflow_auth_server.user('x1') is None and mlflow_auth_server.user('admin')['is_admin'] is True
     assert mlflow_auth_server.logs_in('frank', 'frank-password-1') == 200
+
+
+def test_connection_from_the_mlflow_client_environment(run_play, tmp_path, mlflow_auth_server):
+    """MLFLOW_TRACKING_URI / _USERNAME / _PASSWORD on the managed node stand in for the options."""
+    env = {'MLFLOW_TRACKING_URI': mlflow_auth_server.url, 'MLFLOW_TRACKING_USERNAME': 'admin',
+           'MLFLOW_TRACKING_PASSWORD': mlflow_auth_server.admin[1]}
+
+    result, = run_play(tmp_path, [{USER: {'username': 'kim', 'password': 'kim-password-123', 'use_proxy': False},
+                                   'environment': env}])
+
+    assert result['changed'] and result['user']['username'] == 'kim', result
+    assert mlflow_auth_server.logs_in('kim', 'kim-password-123') == 200
 
 
 def test_mlflow_errors_are_cut_to_their_first_line(mlflow_auth_server, monkeypatch):
