@@ -58,6 +58,9 @@ options:
 notes:
   - The connection options can be set once for every module of this kind with C(module_defaults) and
     C(group/oracle.mlflow.mlflow).
+  - Basic auth sends the logins with every request; over V(http://) they cross the network in clear, so use an
+    V(https://) O(tracking_uri) for a server beyond the managed node itself. Redirects are not followed (the login
+    would go to another address).
   - Failures are one line that says what to fix, and RV(error_kind) says which kind it was - V(unreachable) (no
     answer, or TLS verification failed), V(denied) (401 the admin login was refused, 403 the login is not an
     admin), V(invalid), V(missing), V(conflict) or V(error) (the server's own error code and message).
