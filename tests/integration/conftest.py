@@ -162,3 +162,26 @@ def env(emu, home):
     env = emu.process_env()
     env['HOME'] = str(home)
     return env
+
+
+# -- a real MLflow server with the basic-auth app, for the modules on its REST API ---------------------------
+
+@pytest.fixture(scope='module')
+def mlflow_auth_server(tmp_path_factory):
+    """One ``support.mlflow_auth.AuthServer`` per test module (~8 s to start), stopped when the module ends."""
+    from support.mlflow_auth import auth_server
+    with auth_server(tmp_path_factory.mktemp('mlflow-auth')) as server:
+        yield server
+
+
+@pytest.fixture
+def auth_play(run_play, tmp_path, mlflow_auth_server):
+    """``auth_play(tasks, login=None) -> [dict]``: one play of ``tasks`` with the server and the admin login set
+    once for the oracle.mlflow.mlflow group (in the play file, never on a command line)."""
+    def play(tasks, login=None):
+        username, password = login or mlflow_auth_server.admin
+        defaults = {'group/oracle.mlflow.mlflow': {'tracking_uri': mlflow_auth_server.url, 'auth_username': username,
+                                                   'auth_password': password, 'use_proxy': False}}
+        return run_play(tmp_path, tasks, module_defaults=defaults)
+    return play
+

@@ -59,3 +59,14 @@ attributes:
     membership:
       - oracle.mlflow.oci
 """
+
+    # For members of the mlflow action group in meta/runtime.yml.
+    ACTIONGROUP_MLFLOW = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/oracle.mlflow.mlflow) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - oracle.mlflow.mlflow
+"""
