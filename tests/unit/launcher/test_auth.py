@@ -4,6 +4,7 @@ The schema and admin sync run against real sqlite files with MLflow's own auth s
 checked by logging in with MLflow's code, not by looking at our calls.
 """
 import configparser
+import json
 import os
 import stat
 
@@ -190,3 +191,59 @@ def test_a_failure_in_the_child_is_one_line_without_the_password(auth_env, data_
         launcher_auth.prepare_logins(load_config(auth_env))
     assert info.value.variable == "MLFLOW_AUTH" and "auth schema" in info.value.message
     assert PASSWORD not in info.value.message and "\n" not in info.value.message
+
+
+def _migrated_to(uri, revision):
+    import sqlalchemy
+    from mlflow.server.auth.db import utils
+    engine = sqlalchemy.create_engine(uri)
+    utils.migrate(engine, revision)
+    return engine
+
+
+def test_an_auth_database_of_an_older_mlflow_is_upgraded_and_keeps_its_users(tmp_path):
+    uri = f"sqlite:///{tmp_path}/basic_auth.db"
+    engine = _migrated_to(uri, "2ed73881770d")       # workspace permissions: before the RBAC tables
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO users (username, password_hash, is_admin) VALUES ('alice', 'x', 0)")
+    engine.dispose()
+    report = upgrade_schema(uri, schema=AUTH)
+    assert (report["schema"], report["from"]) == ("upgrade", "2ed73881770d") and report["to"] != "2ed73881770d"
+    assert upgrade_schema(uri, schema=AUTH)["schema"] == "current"
+    assert launcher_auth.sync_admin(uri, "admin", PASSWORD) == ["created"]
+    from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
+    store = SqlAlchemyStore()
+    store.init_db(uri)
+    assert {user.username for user in store.list_users()} == {"alice", "admin"}
+    store.engine.dispose()
+
+
+def test_an_auth_database_from_before_mlflow_3_6_has_no_version_table_and_is_upgraded(tmp_path):
+    """MLflow < 3.6 made the tables without alembic: its first revision is stamped, then the rest applied."""
+    uri = f"sqlite:///{tmp_path}/basic_auth.db"
+    engine = _migrated_to(uri, "8606fa83a998")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE alembic_version_auth")
+    engine.dispose()
+    assert upgrade_schema(uri, check=True, schema=AUTH)["from"] == "8606fa83a998"
+    report = upgrade_schema(uri, schema=AUTH)
+    assert (report["schema"], report["from"]) == ("upgrade", "8606fa83a998")
+    assert upgrade_schema(uri, schema=AUTH)["schema"] == "current"
+    assert launcher_auth.sync_admin(uri, "admin", PASSWORD) == ["created"]
+    assert _login(uri, "admin", PASSWORD) == (True, True)
+
+
+def test_db_upgrade_reports_the_auth_schema_after_the_tracking_one(auth_env, set_env, capsys):
+    set_env(auth_env)
+    assert main(["db-upgrade", "--check"]) == 0
+    out, err = capsys.readouterr()
+    report = json.loads(out.splitlines()[-1])
+    assert report["schema"] == "create" and report["auth"]["schema"] == "create" and report["changed"]
+    assert main(["db-upgrade"]) == 0
+    out, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if line.startswith("mlflow-launcher: ")]
+    assert lines[0].startswith("mlflow-launcher: created the schema from an empty database")
+    assert lines[1].startswith("mlflow-launcher: created the auth schema from an empty database")
+    assert main(["db-upgrade"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (report["changed"], report["auth"]["schema"]) == (False, "current")
