@@ -18,8 +18,8 @@ import pytest
 import requests
 from mlflow.tracking import MlflowClient
 
-from e2e_support import (MLFLOW_VERSION, create_database, docker, drop_database, inspect, process_args, sql,
-                         wait_healthy)
+from e2e_support import (MLFLOW_VERSION, create_database, docker, drop_database, identity_args, inspect,
+                         process_args, sql, wait_healthy)
 
 pytestmark = pytest.mark.e2e
 
@@ -216,3 +216,40 @@ def test_on_mysql_the_auth_tables_land_in_the_mlflow_database(run_playbook, data
         assert MYSQL_ENCODED not in process_args("oci-mlflow-e2e-auth-mysql")
     finally:
         run_playbook("teardown.yml", {**variables, "mlflow_server_purge_data": True})
+
+
+def test_the_admin_password_and_the_key_can_come_from_vault(clean_oci_emulator, container_files):
+    """Read at start with the server's OCI identity (instance principal here), through the emulator."""
+    emu = clean_oci_emulator
+    password_id = emu.state.add_secret("mlflow-admin-password", SECOND_PASSWORD + "\n")
+    key_id = emu.state.add_secret("mlflow-auth-key", "v" * 48)
+    short_id = emu.state.add_secret("mlflow-admin-short", "too-short")
+    name, port = "oci-mlflow-e2e-auth-vault", free_port()
+
+    def args(password_ocid):
+        return ["--name", name, "--network", "host", "--env-file", container_files["env_file"],
+                "-v", f"{container_files['ca']}:{container_files['ca']}:ro", "-e", "MLFLOW_HOST=127.0.0.1",
+                "-e", f"MLFLOW_PORT={port}", "-e", "MLFLOW_WORKERS=1", "-e", "MLFLOW_AUTH=1",
+                "-e", f"MLFLOW_AUTH_ADMIN_PASSWORD_OCID={password_ocid}",
+                "-e", f"MLFLOW_FLASK_SERVER_SECRET_KEY_OCID={key_id}",
+                *identity_args(container_files, "instance_principal"), IMAGE]
+
+    refused = subprocess.run(["docker", "run", "--rm", *args(short_id)], capture_output=True, text=True, timeout=120)
+    lines = [line for line in refused.stderr.splitlines() if line.strip()]
+    assert refused.returncode == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(f"mlflow-launcher: error: MLFLOW_AUTH_ADMIN_PASSWORD_OCID: {short_id}: the password "
+                               "in the secret is 9 characters long"), lines
+    docker("run", "-d", *args(password_id))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url)
+        assert search(url).status_code == 401
+        assert search(url, (ADMIN, SECOND_PASSWORD)).status_code == 200
+        logs = docker("logs", name)
+        for text in (json.dumps(inspect(name)), process_args(name), logs.stdout, logs.stderr):
+            assert SECOND_PASSWORD not in text and "v" * 48 not in text
+        for secret_id in (password_id, key_id):
+            calls = [e for e in emu.requests if e["path"] == f"/20190301/secretbundles/{secret_id}"]
+            assert [c["principal"]["type"] for c in calls if c["status"] == 200] == ["instance_principal"]
+    finally:
+        docker("rm", "-f", name, check=False)
