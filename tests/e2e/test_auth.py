@@ -18,8 +18,8 @@ import pytest
 import requests
 from mlflow.tracking import MlflowClient
 
-from e2e_support import (MLFLOW_VERSION, create_database, docker, drop_database, identity_args, inspect,
-                         process_args, sql, wait_healthy)
+from e2e_support import (IMAGE_UID, MLFLOW_VERSION, create_database, docker, drop_database, identity_args,
+                         inspect, process_args, sql, wait_healthy)
 
 pytestmark = pytest.mark.e2e
 
@@ -116,6 +116,10 @@ def test_no_secret_in_inspect_top_or_logs(site):
     logs = docker("logs", CONTAINER)
     shown += [logs.stdout, logs.stderr]
     assert "logins on: auth schema" in logs.stderr
+    # The ini MLflow reads (it would hold a MySQL password): 0600, the image's uid, in the container's /tmp.
+    found = docker("exec", CONTAINER, "find", "/tmp", "/mlflow", "-name", "basic_auth.ini", "-printf", "%m %U %h\n")
+    mode, uid, directory = found.stdout.split()
+    assert (mode, uid) == ("600", str(IMAGE_UID)) and directory.startswith("/tmp/oci-mlflow-auth-")
     for text in shown:
         for secret in secrets:
             assert secret not in text
