@@ -204,7 +204,8 @@ def test_on_mysql_the_auth_tables_land_in_the_mlflow_database(run_playbook, data
         "mlflow_server_workers": 1,
         "mlflow_server_data_dir": str(tmp_path / "data"), "mlflow_server_config_dir": str(tmp_path / "etc"),
         "mlflow_server_backend_provider": "mysql",
-        "mlflow_server_backend_store_uri": f"mysql+mysqlconnector://{database}:{MYSQL_ENCODED}@127.0.0.1:3306/{database}",
+        "mlflow_server_backend_store_uri":
+            f"mysql+mysqlconnector://{database}:{MYSQL_ENCODED}@127.0.0.1:3306/{database}",
         "mlflow_server_auth_enabled": True, "mlflow_server_auth_admin_password": FIRST_PASSWORD,
     }
     try:

@@ -46,9 +46,10 @@ def hosts(tmp_path):
 
 
 def run_play(tmp_path):
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_PYTHON_INTERPRETER": str(REPO_ROOT / ".venv" / "bin" / "python")}
-    run = subprocess.run([str(REPO_ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(tmp_path / "inventory.yml"),
-                          str(tmp_path / "play.yml")], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    venv = REPO_ROOT / ".venv" / "bin"
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_PYTHON_INTERPRETER": str(venv / "python")}
+    run = subprocess.run([str(venv / "ansible-playbook"), "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml")],
+                         cwd=REPO_ROOT, env=env, capture_output=True, text=True)
     return run
 
 
