@@ -48,8 +48,8 @@ def hosts(tmp_path):
 def run_play(tmp_path):
     venv = REPO_ROOT / ".venv" / "bin"
     env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_PYTHON_INTERPRETER": str(venv / "python")}
-    run = subprocess.run([str(venv / "ansible-playbook"), "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml")],
-                         cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    command = [str(venv / "ansible-playbook"), "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml")]
+    run = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
     return run
 
 
