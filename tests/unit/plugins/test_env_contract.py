@@ -123,6 +123,10 @@ ROLE = {
     'mlflow_server_backend_provider': 'sqlite', 'mlflow_server_backend_store_uri': '', 'mlflow_server_db_secret_ocid': '',
     'mlflow_server_serve_artifacts': True, 'mlflow_server_artifacts_destination': '',
     'mlflow_server_default_artifact_root': '', 'mlflow_server_auth_type': 'api_key',
+    'mlflow_server_auth_enabled': False, 'mlflow_server_auth_admin_username': 'admin',
+    'mlflow_server_auth_admin_password': '', 'mlflow_server_auth_admin_password_ocid': '',
+    'mlflow_server_auth_secret_key': '', 'mlflow_server_auth_secret_key_ocid': '',
+    'mlflow_server_auth_default_permission': 'READ',
 }
 
 
@@ -131,7 +135,8 @@ def test_role_values_become_env_text_and_empty_ones_are_left_out():
     assert env == {'MLFLOW_HOST': '0.0.0.0', 'MLFLOW_PORT': '5000', 'MLFLOW_WORKERS': '4',
                    'MLFLOW_SERVER_ENABLE_JOB_EXECUTION': '0',
                    'MLFLOW_SERVER_ALLOWED_HOSTS': 'localhost,localhost:*', 'BACKEND_PROVIDER': 'sqlite',
-                   'MLFLOW_SERVE_ARTIFACTS': '1', 'OCIFS_IAM_TYPE': 'api_key',
+                   'MLFLOW_SERVE_ARTIFACTS': '1', 'OCIFS_IAM_TYPE': 'api_key', 'MLFLOW_AUTH': '0',
+                   'MLFLOW_AUTH_ADMIN_USERNAME': 'admin', 'MLFLOW_AUTH_DEFAULT_PERMISSION': 'READ',
                    'MLFLOW_SQLALCHEMYSTORE_POOL_SIZE': '10'}
     config = role.check_role_env(env, ROLE)
     assert (config.port, config.serve_artifacts, config.server) == (5000, True, 'uvicorn')
@@ -173,6 +178,17 @@ def test_the_env_file_text_and_its_secret_flag():
     ({}, {'BAD NAME': '1'}, 'mlflow_server_extra_env[BAD NAME]: must be an environment variable name'),
     ({}, {'A': 'two\nlines'}, 'mlflow_server_extra_env[A]: the value must be a single line'),
     ({'mlflow_server_uvicorn_opts': 'a\nb'}, {}, 'mlflow_server_uvicorn_opts: the value must be a single line'),
+    ({'mlflow_server_auth_enabled': True, 'mlflow_server_auth_secret_key': 'k' * 32}, {},
+     "mlflow_server_auth_admin_password: mlflow_server_auth_enabled is on and needs the admin user's password (12+ "
+     'characters): set mlflow_server_auth_admin_password or mlflow_server_auth_admin_password_ocid (an OCI Vault '
+     'secret holding it) (MLFLOW_AUTH_ADMIN_PASSWORD)'),
+    ({'mlflow_server_auth_enabled': True, 'mlflow_server_auth_admin_password': 'hunter2'}, {},
+     'mlflow_server_auth_admin_password: is 7 characters long; MLflow needs 12 or more'),
+    ({'mlflow_server_auth_enabled': True, 'mlflow_server_auth_admin_password': 'hunter2-hunter2'}, {},
+     'mlflow_server_auth_secret_key: mlflow_server_auth_enabled is on and needs the secret key'),
+    ({'mlflow_server_auth_enabled': True, 'mlflow_server_auth_admin_password': 'hunter2-hunter2',
+      'mlflow_server_auth_secret_key': 'k' * 32, 'mlflow_server_auth_secret_key_ocid': 'ocid1.vaultsecret.oc1.iad.a'}, {},
+     'mlflow_server_auth_secret_key: and mlflow_server_auth_secret_key_ocid are both set'),
 ])
 def test_a_wrong_setting_is_one_line_naming_the_role_variable(changes, extra, message):
     values = dict(ROLE, **changes)

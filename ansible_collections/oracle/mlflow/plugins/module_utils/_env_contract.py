@@ -121,6 +121,24 @@ SETTINGS = (
             'off unless turned on', 'mlflow_server_disable_telemetry'),
     Setting('OCIFS_IAM_TYPE', 'choice', 'api_key', 'the OCI identity of the server (oci:// artifacts, Vault)',
             'mlflow_server_auth_type', choices=('api_key', 'instance_principal', 'resource_principal')),
+    # Basic-auth logins (MLflow's auth app inside ours). The auth database lives on the tracking backend.
+    Setting('MLFLOW_AUTH', 'bool', 'false', "logins: MLflow's basic auth on every request but /health (users and "
+            'permissions in the tracking database; sqlite: <data dir>/basic_auth.db)', 'mlflow_server_auth_enabled'),
+    Setting('MLFLOW_AUTH_ADMIN_USERNAME', 'text', 'admin', 'the admin user, made to match at every start (created, '
+            'password set, admin flag on)', 'mlflow_server_auth_admin_username'),
+    Setting('MLFLOW_AUTH_ADMIN_PASSWORD', 'text', '', 'the admin password, 12+ characters (or '
+            'MLFLOW_AUTH_ADMIN_PASSWORD_OCID); a new one takes effect at the next start',
+            'mlflow_server_auth_admin_password', secret=True),
+    Setting('MLFLOW_AUTH_ADMIN_PASSWORD_OCID', 'ocid', '', 'OCI Vault secret whose content is the admin password, '
+            'read at start with OCIFS_IAM_TYPE', 'mlflow_server_auth_admin_password_ocid'),
+    Setting('MLFLOW_FLASK_SERVER_SECRET_KEY', 'text', '', 'signs logins and CSRF tokens, the same on every server '
+            '(or MLFLOW_FLASK_SERVER_SECRET_KEY_OCID); the role makes one when none is given',
+            'mlflow_server_auth_secret_key', secret=True),
+    Setting('MLFLOW_FLASK_SERVER_SECRET_KEY_OCID', 'ocid', '', 'OCI Vault secret whose content is the secret key, '
+            'read at start with OCIFS_IAM_TYPE', 'mlflow_server_auth_secret_key_ocid'),
+    Setting('MLFLOW_AUTH_DEFAULT_PERMISSION', 'choice', 'READ', "what a user may do with what others made, "
+            'without a grant', 'mlflow_server_auth_default_permission',
+            choices=('READ', 'EDIT', 'MANAGE', 'NO_PERMISSIONS')),
     Setting('MLFLOW_DATA_DIR', 'path', DEFAULT_DATA_DIR, 'the data volume inside the container'),
     Setting('MLFLOW_ENV_FILE', 'path', DEFAULT_ENV_FILE, 'an env file read at start; variables set with docker run '
             '-e win'),
@@ -144,7 +162,11 @@ CONSUMED_VARS = (
     'MLFLOW_DEFAULT_ARTIFACT_ROOT', 'MLFLOW_ARTIFACTS_DESTINATION',
     'DBUSERNAME', 'DBPASSWORD', 'DBHOST', 'DBPORT', 'DBNAME', 'DB_SECRET_OCID',
     'MLFLOW_DB_WAIT_SECONDS', 'MLFLOW_TMPDIR', 'MLFLOW_DRAIN_SECONDS',
+    # The launcher syncs the admin user before the workers start: they never need its password.
+    'MLFLOW_AUTH', 'MLFLOW_AUTH_ADMIN_USERNAME', 'MLFLOW_AUTH_ADMIN_PASSWORD', 'MLFLOW_AUTH_ADMIN_PASSWORD_OCID',
+    'MLFLOW_FLASK_SERVER_SECRET_KEY_OCID', 'MLFLOW_AUTH_DEFAULT_PERMISSION', 'MLFLOW_AUTH_CONFIG_PATH',
 )
+AUTH_MIN_PASSWORD = 12       # MLflow refuses shorter passwords (since 3.16.1 there is no default one)
 
 HOSTNAME_RE = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
                          r'(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$')
@@ -188,6 +210,19 @@ class Config:
     db_wait: int = DEFAULT_DB_WAIT
     tmpdir: str | None = None        # the server's TMPDIR: where proxied downloads are spooled
     drain: int = 0                   # seconds of /health 503 between docker stop's SIGTERM and MLflow's
+    auth: AuthSettings | None = None  # MLFLOW_AUTH on
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthSettings:
+    """MLFLOW_AUTH on: the admin user and the app's secret key, each a value or a Vault secret (its OCID)
+    that the launcher reads at start (``vault.resolve_auth``)."""
+    admin_username: str
+    admin_password: str | None = dataclasses.field(repr=False)
+    admin_password_ocid: str | None
+    secret_key: str | None = dataclasses.field(repr=False)
+    secret_key_ocid: str | None
+    default_permission: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -560,6 +595,54 @@ def _tmpdir(environ, data_dir):
     return path
 
 
+# ---------------------------------------------------------------- logins
+
+def check_auth_password(name, password):
+    """MLflow's rule for passwords, said before anything starts (also for one read from Vault)."""
+    if len(password) < AUTH_MIN_PASSWORD:
+        raise ConfigError(name, 'is %d characters long; MLflow needs %d or more' % (len(password), AUTH_MIN_PASSWORD))
+    return password
+
+
+def _value_or_ocid(environ, name, needed):
+    """(value, ocid) of a secret given either as NAME or as NAME_OCID (a Vault secret holding it)."""
+    value, ocid = _get(environ, name, strip=False), _get(environ, name + '_OCID')
+    if value is not None and ocid is not None:
+        raise ConfigError(name, 'and %s_OCID are both set; set the value or the Vault secret holding it, '
+                                'not both' % name)
+    if value is None and ocid is None:
+        raise ConfigError(name, 'MLFLOW_AUTH is on and needs %s: set %s or %s_OCID (an OCI Vault secret '
+                                'holding it)' % (needed, name, name))
+    if ocid is not None and not SECRET_OCID_RE.match(ocid):
+        raise ConfigError(name + '_OCID', '%r is not a Vault secret OCID '
+                          '(ocid1.vaultsecret.<realm>.<region>.<unique id>)' % ocid)
+    return value, ocid
+
+
+def _auth(environ):
+    """The logins' settings, or None when MLFLOW_AUTH is off."""
+    if not _bool(environ, 'MLFLOW_AUTH'):
+        return None
+    username = _get(environ, 'MLFLOW_AUTH_ADMIN_USERNAME') or SETTING['MLFLOW_AUTH_ADMIN_USERNAME'].default
+    if ':' in username:   # HTTP basic auth splits user and password at the first ':'
+        raise ConfigError('MLFLOW_AUTH_ADMIN_USERNAME', "%r: a user name cannot hold ':'" % username)
+    password, password_ocid = _value_or_ocid(environ, 'MLFLOW_AUTH_ADMIN_PASSWORD', "the admin user's password "
+                                             '(%d+ characters)' % AUTH_MIN_PASSWORD)
+    if password is not None:
+        check_auth_password('MLFLOW_AUTH_ADMIN_PASSWORD', password)
+    key, key_ocid = _value_or_ocid(environ, 'MLFLOW_FLASK_SERVER_SECRET_KEY', 'the secret key that signs logins '
+                                   'and CSRF tokens, the same on every server')
+    return AuthSettings(username, password, password_ocid, key, key_ocid,
+                        _choice(environ, 'MLFLOW_AUTH_DEFAULT_PERMISSION'))
+
+
+def auth_database_uri(config):
+    """Where the auth app keeps users and permissions: beside mlflow.db, or the same MySQL database."""
+    if config.sqlite_file:
+        return 'sqlite:///%s' % os.path.join(os.path.dirname(config.sqlite_file), 'basic_auth.db')
+    return config.backend_uri
+
+
 def _child_env(environ, backend_uri, iam_type, job_execution, telemetry_off, lists, tmpdir):
     env = dict((k, v) for k, v in environ.items() if k not in CONSUMED_VARS)
     env['MLFLOW_BACKEND_STORE_URI'] = backend_uri
@@ -606,14 +689,18 @@ def load_config(environ):
     job_execution = _bool(environ, 'MLFLOW_SERVER_ENABLE_JOB_EXECUTION')
     telemetry_off = _bool(environ, 'MLFLOW_DISABLE_TELEMETRY')
     drain = _int(environ, 'MLFLOW_DRAIN_SECONDS')
+    auth = _auth(environ)
+    child_env = _child_env(environ, backend_uri, iam_type, job_execution, telemetry_off, lists, tmpdir)
+    if auth is None:
+        child_env.pop('MLFLOW_FLASK_SERVER_SECRET_KEY', None)
     return Config(
         host=host, port=port, workers=workers, server=server, server_opts=server_opts,
         backend_uri=backend_uri, serve_artifacts=serve, artifacts_destination=destination,
         default_artifact_root=root,
-        child_env=_child_env(environ, backend_uri, iam_type, job_execution, telemetry_off, lists, tmpdir),
+        child_env=child_env,
         local_dirs=tuple(dirs + artifact_dirs + [('MLFLOW_TMPDIR', tmpdir)]), sqlite_file=sqlite_file,
         warnings=tuple(warnings + artifact_warnings),
         mlflow_bin=_get(environ, 'MLFLOW_LAUNCHER_MLFLOW_BIN') or DEFAULT_MLFLOW_BIN,
         iam_type=iam_type, db_secret_ocid=secret_ocid, mysql=mysql, db_wait=db_wait,
-        tmpdir=tmpdir, drain=drain,
+        tmpdir=tmpdir, drain=drain, auth=auth,
     )

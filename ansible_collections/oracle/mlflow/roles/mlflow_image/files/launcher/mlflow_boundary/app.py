@@ -3,7 +3,8 @@
 The `mlflow.app` entry point is MLflow's way to extend the server (its basic-auth app is one). The
 factory runs in every worker: it wraps each scheme of the artifact repository registry with the
 policy, adds a check on the two requests that name a location, and returns the app MLflow would
-serve otherwise (the FastAPI app around the Flask one under uvicorn, the Flask app under gunicorn).
+serve otherwise (the FastAPI app around the Flask one under uvicorn, the Flask app under gunicorn), with
+MLflow's basic-auth app composed in when the launcher turns logins on (MLFLOW_AUTH).
 """
 
 import json
@@ -155,18 +156,32 @@ def install(flask_app, environ=None):
     return flask_app
 
 
+def logins_on(environ=None):
+    """MLFLOW_AUTH, as the launcher passes it to the workers once the admin user is set up."""
+    return (os.environ if environ is None else environ).get("MLFLOW_AUTH") == "true"
+
+
 def create_app():
     """The factory MLflow runs in each worker (uvicorn --factory, gunicorn 'module:create_app()')."""
-    from mlflow.server import app as flask_app  # noqa: PLC0415
+    from mlflow.server import app as flask_app  # noqa: PLC0415 - imported in the worker
     from mlflow.environment_variables import _MLFLOW_SGI_NAME  # noqa: PLC0415
-    install(flask_app)
-    if _MLFLOW_SGI_NAME.get() == "uvicorn":
-        from mlflow.server.fastapi_app import create_fastapi_app  # noqa: PLC0415
+    uvicorn = _MLFLOW_SGI_NAME.get() == "uvicorn"
+    if logins_on():
+        # MLflow's auth app first: its checks run before the boundary's, so a request without a login
+        # learns nothing of the boundary. It returns the FastAPI app with its permission middleware
+        # under uvicorn, the Flask app under gunicorn; /health stays open (MLflow's unprotected routes).
+        from mlflow.server.auth import create_app as with_logins  # noqa: PLC0415
+        app = with_logins(flask_app)
+        install(flask_app)
+    else:
+        install(flask_app)
+        app = flask_app
+        if uvicorn:
+            from mlflow.server.fastapi_app import create_fastapi_app  # noqa: PLC0415
+            app = create_fastapi_app(flask_app)
+    marker = os.environ.get(DRAIN_MARKER_ENV)
+    if uvicorn and marker:
         from mlflow.server.handlers import STATIC_PREFIX_ENV_VAR  # noqa: PLC0415
-        app = create_fastapi_app(flask_app)
-        marker = os.environ.get(DRAIN_MARKER_ENV)
-        if marker:
-            health_path = os.environ.get(STATIC_PREFIX_ENV_VAR, "").rstrip("/") + "/health"
-            return draining_asgi(app, marker, health_path)
-        return app
-    return flask_app
+        health_path = os.environ.get(STATIC_PREFIX_ENV_VAR, "").rstrip("/") + "/health"
+        return draining_asgi(app, marker, health_path)
+    return app

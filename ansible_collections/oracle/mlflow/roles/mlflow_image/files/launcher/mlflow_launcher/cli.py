@@ -1,19 +1,21 @@
 """The command line: serve (the default), db-upgrade, db-create, healthcheck and print-command."""
 
+import dataclasses
 import json
 import os
 import sys
 
 from .artifacts import check_oci_artifact_store
+from .auth import prepare_logins
 from .command import build_command, check_extra_args, check_port_free, log_line, prepare_dirs
-from .config import PROG, SECRET_NAME_RE, ConfigError, load_config, redact_uri
+from .config import PROG, SECRET_NAME_RE, ConfigError, auth_database_uri, load_config, redact_uri
 from .database import wait_for_database
 from .drain import new_marker, serve_draining
 from .envfile import merged_environ
 from .health import healthcheck
 from .provision import db_create
-from .schema import print_report, upgrade_schema
-from .vault import resolve_backend
+from .schema import AUTH, print_report, upgrade_schema, with_auth
+from .vault import resolve_auth, resolve_backend
 
 
 def _redact_env(name, value):
@@ -38,9 +40,9 @@ def print_command(config, extra_args, process_env):
 
 
 def _ready_backend(config):
-    """Local directories made, the Vault secret read, the database answering: the config to use."""
+    """Local directories made, the Vault secrets read, the database answering: the config to use."""
     prepare_dirs(config)
-    config = resolve_backend(config)
+    config = resolve_auth(resolve_backend(config))
     if config.mysql is not None and config.db_wait > 0:
         wait_for_database(config.mysql, config.db_wait)
     return config
@@ -53,16 +55,24 @@ def db_upgrade(config, extra_args):
         raise ConfigError(unknown[0], "db-upgrade takes only --check")
     config = _ready_backend(config)
     password = config.mysql.password if config.mysql is not None else None
-    print_report(upgrade_schema(config.backend_uri, check="--check" in extra_args,
-                                password=password))
+    check = "--check" in extra_args
+    report = upgrade_schema(config.backend_uri, check=check, password=password)
+    if config.auth is not None:   # after the tracking schema: it shares a MySQL database
+        report = with_auth(report, upgrade_schema(auth_database_uri(config), check=check,
+                                                  password=password, schema=AUTH))
+    print_report(report)
     return 0
 
 
 def serve(config, extra_args):
     config = check_oci_artifact_store(_ready_backend(config))
     check_port_free(config)
-    argv, env = build_command(config, extra_args)
     _print_warnings(config)
+    if config.auth is not None:
+        child_env, line = prepare_logins(config)
+        config = dataclasses.replace(config, child_env=child_env)
+        print(line, file=sys.stderr, flush=True)
+    argv, env = build_command(config, extra_args)
     print(log_line(config), file=sys.stderr, flush=True)
     try:
         if config.drain > 0:
