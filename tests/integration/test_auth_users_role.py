@@ -22,7 +22,7 @@ def apply(tmp_path, server, enabled=True, users=None, permissions=None, check=Fa
              'vars': {'mlflow_server_auth_enabled': enabled,
                       'mlflow_server_auth_admin_username': server.admin[0],
                       'mlflow_server_auth_admin_password': server.admin[1],
-                      'mlflow_server_url': server.url,
+                      'mlflow_server_auth_url': server.url,
                       'mlflow_server_auth_users': users or [],
                       'mlflow_server_auth_permissions': permissions or [], **variables},
              'tasks': [{'ansible.builtin.include_role': {'name': 'oracle.mlflow.mlflow_server',
