@@ -71,9 +71,10 @@ def deployment(run_playbook, site):
 
 @pytest.fixture()
 def proxy_run(run_playbook, site):
-    """proxy_run(more_vars, env=None): playbooks/proxy.yml alone, as a reconfiguration does."""
-    def run(more: dict | None = None, env: dict | None = None):
-        return run_playbook("proxy.yml", {**site["vars"], **(more or {})}, inventory=site["inventory"], env=env)
+    """proxy_run(more_vars, env=None, check=False): playbooks/proxy.yml alone, as a reconfiguration does."""
+    def run(more: dict | None = None, env: dict | None = None, check: bool = False):
+        return run_playbook("proxy.yml", {**site["vars"], **(more or {})}, inventory=site["inventory"], env=env,
+                            check=check)
     return run
 
 
@@ -245,6 +246,17 @@ def test_second_run_changes_nothing(deployment, run_playbook, site):
     assert inspect(PROXY)["Id"] == before
 
 
+def test_check_mode_reports_nothing_to_do_and_a_new_proxy_without_making_it(deployment, proxy_run, site):
+    unchanged = proxy_run(check=True)
+    assert unchanged.returncode == 0 and unchanged.changed == 0, unchanged.output[-3000:]
+    fresh_dir = site["root"] / "fresh-proxy"
+    fresh = proxy_run({"mlflow_proxy_config_dir": str(fresh_dir), "mlflow_proxy_container_name": f"{PROXY}-fresh"},
+                      check=True)
+    assert fresh.returncode == 0, fresh.output[-3000:]
+    assert fresh.changed > 0
+    assert not fresh_dir.exists() and inspect(f"{PROXY}-fresh") is None
+
+
 def test_new_names_make_a_new_selfsigned_certificate(deployment, proxy_run, site):
     before = served_serial(site)
     run = proxy_run({"mlflow_proxy_extra_names": ["localhost", "127.0.0.1", "mlflow-alias.test"]})
@@ -296,6 +308,19 @@ def test_certificate_from_vault(deployment, proxy_run, site, clean_oci_emulator,
     assert served_serial(site) == serial
     assert handshake(site, "tls1_3", files["root"]).returncode == 0
     assert [e for e in emu.requests if e["path"] == f"/20190301/secretbundles/{secret_id}"]
+
+
+def test_a_key_that_does_not_match_is_refused_and_the_proxy_keeps_serving(deployment, proxy_run, site, tmp_path):
+    before = served_serial(site)
+    files, _ = make_chain(tmp_path, "one")
+    other, _ = make_chain(tmp_path, "other")
+    run = proxy_run({"mlflow_proxy_certificate_source": "files", "mlflow_proxy_certificate_file": str(files["cert"]),
+                     "mlflow_proxy_certificate_key_file": str(other["key"])})
+    assert run.returncode != 0
+    text = " ".join(run.output.split())
+    assert f"nginx refuses the new configuration or certificate in {site['root'] / 'proxy'}:" in text
+    assert "key values mismatch" in text
+    assert served_serial(site) == before
 
 
 def test_settings_that_cannot_work_fail_in_one_line(deployment, proxy_run):
