@@ -43,10 +43,12 @@ class PlaybookRun:
 @pytest.fixture(scope="session")
 def run_playbook(image_base):
     def run(playbook: str, extra_vars: dict | None = None, check: bool = False, *,
-            inventory: str = "inventories/local", env: dict | None = None) -> PlaybookRun:
+            inventory: str | tuple[str, ...] = "inventories/local", env: dict | None = None) -> PlaybookRun:
         variables = {"mlflow_image_base": image_base, **(extra_vars or {})}
-        cmd = [str(VENV_BIN / "ansible-playbook"), f"playbooks/{playbook}", "-i", inventory,
-               "-e", json.dumps(variables)]
+        # Several inventories are merged in order (a test adds a group to the local one).
+        inventories = (inventory,) if isinstance(inventory, str) else inventory
+        cmd = [str(VENV_BIN / "ansible-playbook"), f"playbooks/{playbook}",
+               *[arg for path in inventories for arg in ("-i", path)], "-e", json.dumps(variables)]
         if check:
             cmd.append("--check")
         base = env if env is not None else os.environ
