@@ -1,7 +1,6 @@
-"""Logins (mlflow_server_auth_enabled): the real image behind MLflow's basic auth, deployed with inventories/local.
-
-The tests run in file order and share one deployment (sqlite): deploy, log in, refuse, redeploy unchanged,
-change the admin password, drain. Then one start under gunicorn and one on MySQL.
+"""Logins (mlflow_server_auth_enabled) where the front door's deployment (tests/e2e/test_front_door.py: sqlite,
+uvicorn, the admin password from the inventory) does not reach: under gunicorn, on MySQL, and with the admin
+password and the secret key from OCI Vault.
 """
 
 from __future__ import annotations
@@ -9,16 +8,12 @@ from __future__ import annotations
 import json
 import os
 import socket
-import stat
 import subprocess
-import threading
-import time
 
 import pytest
 import requests
-from mlflow.tracking import MlflowClient
 
-from e2e_support import (IMAGE_UID, MLFLOW_VERSION, create_database, docker, drop_database, identity_args,
+from e2e_support import (MLFLOW_VERSION, create_database, docker, drop_database, identity_args,
                          inspect, process_args, sql, wait_healthy)
 
 pytestmark = pytest.mark.e2e
@@ -55,134 +50,13 @@ def site(tmp_path_factory):
         **image_vars(root),
         "mlflow_server_container_name": CONTAINER, "mlflow_server_port": port, "mlflow_server_workers": 2,
         "mlflow_server_data_dir": str(root / "data"), "mlflow_server_config_dir": str(root / "etc"),
-        "mlflow_server_drain_seconds": 3,
         "mlflow_server_auth_enabled": True, "mlflow_server_auth_admin_password": FIRST_PASSWORD,
     }
     return {"root": root, "url": f"http://127.0.0.1:{port}", "vars": variables}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def deployment(run_playbook, site):
-    docker("rm", "-f", CONTAINER, check=False)
-    yield
-    run_playbook("teardown.yml", {**site["vars"], "mlflow_server_purge_data": True})
-
-
-def secret_key(site) -> str:
-    return (site["root"] / "etc" / "auth_secret.key").read_text()
-
-
 def search(url, auth=None):
     return requests.post(url + SEARCH, json={"max_results": 1}, auth=auth, timeout=10)
-
-
-def test_deploy_with_logins_makes_one_secret_key_and_keeps_it_0600(run_playbook, site):
-    run = run_playbook("deploy.yml", site["vars"])
-    assert run.returncode == 0, run.output[-3000:]
-    assert FIRST_PASSWORD not in run.output
-    key_file = site["root"] / "etc" / "auth_secret.key"
-    st = key_file.stat()
-    assert (stat.S_IMODE(st.st_mode), st.st_uid) == (0o600, 0)
-    assert len(secret_key(site)) == 64 and secret_key(site) not in run.output
-    env_file = (site["root"] / "etc" / "mlflow.env").read_text()
-    assert f"MLFLOW_FLASK_SERVER_SECRET_KEY={secret_key(site)}\n" in env_file
-    assert "MLFLOW_AUTH=1\n" in env_file
-    assert (site["root"] / "data" / "basic_auth.db").is_file()
-
-
-def test_the_mlflow_client_logs_in_and_reads_its_run_back(site, monkeypatch):
-    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN)
-    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", FIRST_PASSWORD)
-    client = MlflowClient(tracking_uri=site["url"])
-    run_id = client.create_run(client.create_experiment("with-logins")).info.run_id
-    client.log_param(run_id, "door", "locked")
-    client.log_metric(run_id, "acc", 0.97)
-    data = client.get_run(run_id).data
-    assert data.params == {"door": "locked"} and data.metrics == {"acc": 0.97}
-    site["run_id"] = run_id
-
-
-def test_no_login_or_a_wrong_password_is_401_and_health_stays_open(site):
-    assert search(site["url"]).status_code == 401
-    assert search(site["url"], (ADMIN, FIRST_PASSWORD + "x")).status_code == 401
-    assert requests.get(site["url"] + "/ajax-api/2.0/mlflow/users/current", timeout=10).status_code == 401
-    assert requests.get(site["url"] + "/health", timeout=10).status_code == 200
-    assert search(site["url"], (ADMIN, FIRST_PASSWORD)).status_code == 200
-
-
-def test_no_secret_in_inspect_top_or_logs(site):
-    secrets = (FIRST_PASSWORD, secret_key(site))
-    shown = [json.dumps(inspect(CONTAINER)), process_args(CONTAINER)]
-    logs = docker("logs", CONTAINER)
-    shown += [logs.stdout, logs.stderr]
-    assert "logins on: auth schema" in logs.stderr
-    # The ini MLflow reads (it would hold a MySQL password): 0600, the image's uid, in the container's /tmp.
-    found = docker("exec", CONTAINER, "find", "/tmp", "/mlflow", "-name", "basic_auth.ini", "-printf", "%m %U %h\n")
-    mode, uid, directory = found.stdout.split()
-    assert (mode, uid) == ("600", str(IMAGE_UID)) and directory.startswith("/tmp/oci-mlflow-auth-")
-    for text in shown:
-        for secret in secrets:
-            assert secret not in text
-
-
-def test_an_unchanged_redeploy_changes_nothing(run_playbook, site):
-    started = inspect(CONTAINER)["State"]["StartedAt"]
-    run = run_playbook("deploy.yml", site["vars"])
-    assert run.returncode == 0, run.output[-3000:]
-    assert run.changed == 0, run.output[-3000:]
-    assert inspect(CONTAINER)["State"]["StartedAt"] == started
-
-
-def test_a_changed_admin_password_takes_effect_at_the_next_deploy(run_playbook, site):
-    key = secret_key(site)
-    run = run_playbook("deploy.yml", {**site["vars"], "mlflow_server_auth_admin_password": SECOND_PASSWORD})
-    assert run.returncode == 0, run.output[-3000:]
-    assert SECOND_PASSWORD not in run.output
-    assert secret_key(site) == key
-    assert search(site["url"], (ADMIN, FIRST_PASSWORD)).status_code == 401
-    assert search(site["url"], (ADMIN, SECOND_PASSWORD)).status_code == 200
-    client = MlflowClient(tracking_uri=site["url"])
-    os.environ.update(MLFLOW_TRACKING_USERNAME=ADMIN, MLFLOW_TRACKING_PASSWORD=SECOND_PASSWORD)
-    try:
-        assert client.get_run(site["run_id"]).data.params == {"door": "locked"}
-    finally:
-        for name in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
-            os.environ.pop(name)
-    site["vars"]["mlflow_server_auth_admin_password"] = SECOND_PASSWORD
-
-
-def test_a_stopping_server_drains_health_while_logins_still_work(site):
-    stopper = threading.Thread(target=docker, args=("stop", CONTAINER))
-    stopper.start()
-    seen = set()
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline and 503 not in seen:
-        try:
-            seen.add(requests.get(site["url"] + "/health", timeout=2).status_code)
-        except requests.ConnectionError:
-            break
-        time.sleep(0.1)
-    served = search(site["url"], (ADMIN, SECOND_PASSWORD)).status_code
-    stopper.join()
-    assert 503 in seen and served == 200
-
-
-def test_gunicorn_serves_behind_the_same_logins(site):
-    name, port = "oci-mlflow-e2e-auth-gunicorn", free_port()
-    env = {**os.environ, "MLFLOW_AUTH_ADMIN_PASSWORD": FIRST_PASSWORD, "MLFLOW_FLASK_SERVER_SECRET_KEY": "g" * 32}
-    # `-e NAME` without a value hands the secrets over from this process: not in the docker CLI's argv.
-    subprocess.run(["docker", "run", "-d", "--name", name, "--network", "host", "-e", "MLFLOW_HOST=127.0.0.1",
-                    "-e", f"MLFLOW_PORT={port}", "-e", "MLFLOW_WORKERS=1", "-e", "MLFLOW_GUNICORN_OPTS=--timeout 60",
-                    "-e", "MLFLOW_AUTH=1", "-e", "MLFLOW_AUTH_ADMIN_PASSWORD", "-e", "MLFLOW_FLASK_SERVER_SECRET_KEY",
-                    IMAGE], env=env, check=True, capture_output=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url)
-        assert search(url).status_code == 401
-        assert search(url, (ADMIN, FIRST_PASSWORD)).status_code == 200
-        assert FIRST_PASSWORD not in process_args(name)
-    finally:
-        docker("rm", "-f", name, check=False)
 
 
 MYSQL_PASSWORD = "p@ss:w/rd%#1"
@@ -196,6 +70,7 @@ def database():
     drop_database(name)
 
 
+# First: its deploy builds the image (when no earlier module did) that the other tests run with docker run.
 def test_on_mysql_the_auth_tables_land_in_the_mlflow_database(run_playbook, database, tmp_path, site):
     port = free_port()
     variables = {
@@ -256,5 +131,23 @@ def test_the_admin_password_and_the_key_can_come_from_vault(clean_oci_emulator, 
         for secret_id in (password_id, key_id):
             calls = [e for e in emu.requests if e["path"] == f"/20190301/secretbundles/{secret_id}"]
             assert [c["principal"]["type"] for c in calls if c["status"] == 200] == ["instance_principal"]
+    finally:
+        docker("rm", "-f", name, check=False)
+
+
+def test_gunicorn_serves_behind_the_same_logins(site):
+    name, port = "oci-mlflow-e2e-auth-gunicorn", free_port()
+    env = {**os.environ, "MLFLOW_AUTH_ADMIN_PASSWORD": FIRST_PASSWORD, "MLFLOW_FLASK_SERVER_SECRET_KEY": "g" * 32}
+    # `-e NAME` without a value hands the secrets over from this process: not in the docker CLI's argv.
+    subprocess.run(["docker", "run", "-d", "--name", name, "--network", "host", "-e", "MLFLOW_HOST=127.0.0.1",
+                    "-e", f"MLFLOW_PORT={port}", "-e", "MLFLOW_WORKERS=1", "-e", "MLFLOW_GUNICORN_OPTS=--timeout 60",
+                    "-e", "MLFLOW_AUTH=1", "-e", "MLFLOW_AUTH_ADMIN_PASSWORD", "-e", "MLFLOW_FLASK_SERVER_SECRET_KEY",
+                    IMAGE], env=env, check=True, capture_output=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url)
+        assert search(url).status_code == 401
+        assert search(url, (ADMIN, FIRST_PASSWORD)).status_code == 200
+        assert FIRST_PASSWORD not in process_args(name)
     finally:
         docker("rm", "-f", name, check=False)

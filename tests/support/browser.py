@@ -22,10 +22,13 @@ WAIT_MS = 30_000
 
 @dataclass
 class Visit:
-    """What the browser got for one page: the HTTP status of the document and the screenshot taken."""
+    """What the browser got for one page: the HTTP status of the document (None when it loaded nothing), the
+    browser's error then (net::ERR_CERT_AUTHORITY_INVALID, or net::ERR_INVALID_AUTH_CREDENTIALS when the server
+    asked for a login the browser could not give), and the screenshot taken."""
     status: int | None
     screenshot: Path
     texts: list[str] = field(default_factory=list)   # the expected texts the page showed
+    error: str | None = None
 
 
 def trusting_home(home: Path, ca_pem: str | os.PathLike) -> Path:
@@ -58,17 +61,16 @@ class Browser:
             http_credentials={"username": credentials[0], "password": credentials[1]} if credentials else None)
         try:
             page = context.new_page()
+            shot = self.out_dir / f"{name}.png"
             try:
                 response = page.goto(url, wait_until="load", timeout=WAIT_MS)
-            except PlaywrightError as exc:   # a TLS failure is no response at all
-                shot = self.out_dir / f"{name}.png"
+            except PlaywrightError as exc:   # a refused certificate or login is no response at all
                 page.screenshot(path=shot)
-                raise AssertionError(f"the browser could not load {url}: {exc.message.splitlines()[0]}") from None
+                return Visit(None, shot, error=exc.message.splitlines()[0])
             seen = []
             for text in expect:
                 page.get_by_text(text).first.wait_for(timeout=WAIT_MS)
                 seen.append(text)
-            shot = self.out_dir / f"{name}.png"
             page.screenshot(path=shot)
             return Visit(response.status if response else None, shot, seen)
         finally:
