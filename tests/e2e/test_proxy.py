@@ -238,9 +238,9 @@ def test_key_is_root_only_and_absent_from_docker_inspect(deployment, site):
     assert body[:40] not in inspected and "PRIVATE KEY" not in inspected
 
 
-def test_second_run_changes_nothing(deployment, run_playbook, site):
+def test_second_run_changes_nothing(deployment, proxy_run, site):
     before = inspect(PROXY)["Id"]
-    run = run_playbook("deploy.yml", site["vars"], inventory=site["inventory"])
+    run = proxy_run()
     assert run.returncode == 0, run.output[-3000:]
     assert run.changed == 0, [line for line in run.output.splitlines() if line.startswith("changed")]
     assert inspect(PROXY)["Id"] == before
@@ -250,8 +250,9 @@ def test_check_mode_reports_nothing_to_do_and_a_new_proxy_without_making_it(depl
     unchanged = proxy_run(check=True)
     assert unchanged.returncode == 0 and unchanged.changed == 0, unchanged.output[-3000:]
     fresh_dir = site["root"] / "fresh-proxy"
-    fresh = proxy_run({"mlflow_proxy_config_dir": str(fresh_dir), "mlflow_proxy_container_name": f"{PROXY}-fresh"},
-                      check=True)
+    fresh = proxy_run({"mlflow_proxy_config_dir": str(fresh_dir / "etc"),
+                       "mlflow_proxy_build_dir": str(fresh_dir / "build"),
+                       "mlflow_proxy_container_name": f"{PROXY}-fresh"}, check=True)
     assert fresh.returncode == 0, fresh.output[-3000:]
     assert fresh.changed > 0
     assert not fresh_dir.exists() and inspect(f"{PROXY}-fresh") is None
@@ -259,9 +260,13 @@ def test_check_mode_reports_nothing_to_do_and_a_new_proxy_without_making_it(depl
 
 def test_new_names_make_a_new_selfsigned_certificate(deployment, proxy_run, site):
     before = served_serial(site)
-    run = proxy_run({"mlflow_proxy_extra_names": ["localhost", "127.0.0.1", "mlflow-alias.test"]})
+    # null turns the plain HTTP listener off
+    run = proxy_run({"mlflow_proxy_extra_names": ["localhost", "127.0.0.1", "mlflow-alias.test"],
+                     "mlflow_proxy_http_port": None})
     assert run.returncode == 0, run.output[-3000:]
     assert served_serial(site) != before
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{site['http']}/", allow_redirects=False, timeout=5)
     sans = openssl("x509", "-noout", "-ext", "subjectAltName", stdin=served_certificates(site)[0]).stdout
     assert "DNS:mlflow-alias.test" in sans
     assert handshake(site, "tls1_3", site["ca"]).returncode == 0  # still the same CA
