@@ -93,6 +93,9 @@ def write_inventory(path: Path, fleet, *, registry, wiring, secret_id, bucket, b
             "mlflow_environment": wiring[name]["oci_emulator_env"],
             "mlflow_server_extra_env": wiring[name]["mlflow_server_extra_env"],
             "mlflow_server_extra_volumes": wiring[name]["mlflow_server_extra_volumes"],
+            # prod's front door (HTTPS proxy, logins) is not this test's: tests/e2e/test_front_door.py proves it,
+            # and here HAProxy and the clients reach each server's own port, published from the host
+            "mlflow_server_host": "0.0.0.0", "mlflow_server_auth_enabled": False,
             # HAProxy in place of OCI's load balancer
             "mlflow_server_balancer": {"type": "haproxy", "host": "localhost", "backend": BACKEND,
                                        "socket": str(balancer.socket)},
