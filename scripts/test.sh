@@ -3,7 +3,8 @@
 # MariaDB), then run every suite:
 # pytest (launcher units, the image module against the engine, end to end with the MLflow client),
 # the molecule scenarios (default; mysql: MariaDB and a Vault secret in the OCI emulator; object_storage:
-# oci:// artifacts in an emulated bucket; fleet: host preparation on two fresh test hosts over SSH), ansible-test sanity
+# oci:// artifacts in an emulated bucket; fleet: host preparation on two fresh test hosts over SSH; front_door: logins
+# and the HTTPS proxy in front), ansible-test sanity
 # and ansible-lint. `scripts/test.sh lint` runs the last two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,7 @@ else
   run "molecule mysql" molecule test -s mysql
   run "molecule object_storage" molecule test -s object_storage
   run "molecule fleet" molecule test -s fleet
+  run "molecule front_door" molecule test -s front_door
   lint
 fi
 
