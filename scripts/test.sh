@@ -3,7 +3,8 @@
 # MariaDB), then run every suite:
 # pytest (launcher units, the image module against the engine, end to end with the MLflow client, the fleet
 # over SSH), the molecule scenarios (default; mysql: MariaDB and a Vault secret in the OCI emulator; object_storage:
-# oci:// artifacts in an emulated bucket), ansible-test sanity and ansible-lint, and beside those last ones the
+# oci:// artifacts in an emulated bucket; front_door: logins behind the HTTPS proxy), ansible-test sanity and
+# ansible-lint, and beside those last ones the
 # fleet's own suites (tests/fleet: fresh test hosts prepared over SSH; molecule fleet: the same as a scenario).
 # `scripts/test.sh lint` runs sanity and ansible-lint only.
 set -euo pipefail
@@ -52,6 +53,7 @@ else
   run "molecule default" molecule test -s default
   run "molecule mysql" molecule test -s mysql
   run "molecule object_storage" molecule test -s object_storage
+  run "molecule front_door" molecule test -s front_door
   lint
   collect
 fi
