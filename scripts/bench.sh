@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: oci-mlflow:latest against a naive `pip install mlflow oci-mlflow` image on the same base,
 # then oci:// artifact throughput (benchmarks/bench_artifacts.py) and MySQL start-up times
-# (benchmarks/bench_mysql_start.py), and the fleet over SSH: 3 fresh hosts against 1, re-run, rollout
-# (benchmarks/bench_fleet.py).
+# (benchmarks/bench_mysql_start.py), the fleet over SSH: 3 fresh hosts against 1, re-run, rollout
+# (benchmarks/bench_fleet.py), and the HTTPS front door with logins against the server direct: log_metric
+# p50/p95, 100 MB up and down (benchmarks/bench_front_door.py, deployed on free ports, removed after).
 # Image sizes, then per image RUNS x (docker run -> 200 on /health, memory ~10 s after healthy,
 # MlflowClient log_metric latency, /health on kept-alive vs new connections, docker stop duration).
 # Prints a table and writes benchmarks/results-<date>.json. Containers are bench-*, ports 5070-5071, so it can run beside tests.
@@ -58,3 +59,5 @@ log "MySQL backend start-up (benchmarks/bench_mysql_start.py)"
 "$py" benchmarks/bench_mysql_start.py
 log "the fleet over SSH (benchmarks/bench_fleet.py)"
 "$py" benchmarks/bench_fleet.py
+log "the HTTPS front door with logins against the server direct (benchmarks/bench_front_door.py)"
+"$py" benchmarks/bench_front_door.py
