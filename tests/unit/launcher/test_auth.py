@@ -128,7 +128,26 @@ def test_the_ini_is_0600_outside_the_data_volume_and_survives_percent_signs(tmp_
     assert parser["mlflow"]["database_uri"] == uri
     assert parser["mlflow"]["default_permission"] == "EDIT"
     assert "admin_password" not in parser["mlflow"]
+    assert parser["mlflow"]["auth_cache_ttl_seconds"] == "0"    # MLflow's default: every request checked
     assert launcher_auth.write_ini(uri, "READ", parent=str(tmp_path)) != path   # a new one per start
+
+
+def test_the_login_cache_reaches_mlflows_config_as_it_reads_it(tmp_path):
+    from mlflow.server.auth import config as mlflow_auth_config
+    config = load_config({"MLFLOW_HOST": "127.0.0.1", "MLFLOW_AUTH": "1", "MLFLOW_AUTH_ADMIN_PASSWORD": PASSWORD,
+                          "MLFLOW_FLASK_SERVER_SECRET_KEY": KEY, "MLFLOW_AUTH_CACHE_SECONDS": "30"})
+    assert config.auth.cache_seconds == 30
+    path = launcher_auth.write_ini("sqlite:////mlflow/basic_auth.db", "READ", parent=str(tmp_path),
+                                   cache_seconds=config.auth.cache_seconds)
+    os.environ["MLFLOW_AUTH_CONFIG_PATH"] = path
+    try:
+        assert mlflow_auth_config.read_auth_config().auth_cache_ttl_seconds == 30
+    finally:
+        del os.environ["MLFLOW_AUTH_CONFIG_PATH"]
+    with pytest.raises(ConfigError) as info:
+        load_config({"MLFLOW_HOST": "127.0.0.1", "MLFLOW_AUTH": "1", "MLFLOW_AUTH_ADMIN_PASSWORD": PASSWORD,
+                     "MLFLOW_FLASK_SERVER_SECRET_KEY": KEY, "MLFLOW_AUTH_CACHE_SECONDS": "1h"})
+    assert info.value.variable == "MLFLOW_AUTH_CACHE_SECONDS"
 
 
 def _login(uri, username, password):

@@ -139,6 +139,11 @@ SETTINGS = (
     Setting('MLFLOW_AUTH_DEFAULT_PERMISSION', 'choice', 'READ', "what a user may do with what others made, "
             'without a grant', 'mlflow_server_auth_default_permission',
             choices=('READ', 'EDIT', 'MANAGE', 'NO_PERMISSIONS')),
+    # Each login costs a scrypt hash check (~100-250 ms of CPU): MLflow's cache of good logins takes that off
+    # every request but the first; a changed or deleted password still works on a worker for this long.
+    Setting('MLFLOW_AUTH_CACHE_SECONDS', 'int', '0', 'a worker trusts a login it checked for this long (0: checks '
+            'every request; a revoked password stays valid up to this long)', 'mlflow_server_auth_cache_seconds',
+            low=0, high=3600),
     Setting('MLFLOW_DATA_DIR', 'path', DEFAULT_DATA_DIR, 'the data volume inside the container'),
     Setting('MLFLOW_ENV_FILE', 'path', DEFAULT_ENV_FILE, 'an env file read at start; variables set with docker run '
             '-e win'),
@@ -165,6 +170,7 @@ CONSUMED_VARS = (
     # The launcher syncs the admin user before the workers start: they never need its password.
     'MLFLOW_AUTH', 'MLFLOW_AUTH_ADMIN_USERNAME', 'MLFLOW_AUTH_ADMIN_PASSWORD', 'MLFLOW_AUTH_ADMIN_PASSWORD_OCID',
     'MLFLOW_FLASK_SERVER_SECRET_KEY_OCID', 'MLFLOW_AUTH_DEFAULT_PERMISSION', 'MLFLOW_AUTH_CONFIG_PATH',
+    'MLFLOW_AUTH_CACHE_SECONDS',
 )
 AUTH_MIN_PASSWORD = 12       # MLflow refuses shorter passwords (since 3.16.1 there is no default one)
 
@@ -223,6 +229,7 @@ class AuthSettings:
     secret_key: str | None = dataclasses.field(repr=False)
     secret_key_ocid: str | None
     default_permission: str
+    cache_seconds: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -633,7 +640,7 @@ def _auth(environ):
     key, key_ocid = _value_or_ocid(environ, 'MLFLOW_FLASK_SERVER_SECRET_KEY', 'the secret key that signs logins '
                                    'and CSRF tokens, the same on every server')
     return AuthSettings(username, password, password_ocid, key, key_ocid,
-                        _choice(environ, 'MLFLOW_AUTH_DEFAULT_PERMISSION'))
+                        _choice(environ, 'MLFLOW_AUTH_DEFAULT_PERMISSION'), _int(environ, 'MLFLOW_AUTH_CACHE_SECONDS'))
 
 
 def auth_database_uri(config):

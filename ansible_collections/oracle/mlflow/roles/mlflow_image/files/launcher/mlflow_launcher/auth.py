@@ -26,25 +26,26 @@ BOOTSTRAPPED_ENV = "_MLFLOW_AUTH_ADMIN_BOOTSTRAPPED"
 AUTHORIZATION_FUNCTION = "mlflow.server.auth:authenticate_request_basic_auth"
 
 
-def ini_text(database_uri, default_permission):
+def ini_text(database_uri, default_permission, cache_seconds=0):
     """MLflow's basic_auth.ini. configparser interpolates '%': a URL-encoded password holds them."""
     return "\n".join([
         "[mlflow]",
         f"default_permission = {default_permission}",
         f"database_uri = {database_uri.replace('%', '%%')}",
         f"authorization_function = {AUTHORIZATION_FUNCTION}",
+        f"auth_cache_ttl_seconds = {int(cache_seconds)}",
         "",
     ])
 
 
-def write_ini(database_uri, default_permission, parent=None):
+def write_ini(database_uri, default_permission, parent=None, cache_seconds=0):
     """The ini in a new 0700 directory (default: the container's /tmp, not the data volume), as a
     0600 file of this uid; returns its path."""
     directory = tempfile.mkdtemp(prefix="oci-mlflow-auth-", dir=parent)
     path = os.path.join(directory, INI_NAME)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(ini_text(database_uri, default_permission))
+        handle.write(ini_text(database_uri, default_permission, cache_seconds))
     return path
 
 
@@ -118,7 +119,7 @@ def prepare_logins(config, run=in_child):
     line = run(_prepare, database_uri, auth, password)
     env = dict(config.child_env)
     env.update({
-        "MLFLOW_AUTH_CONFIG_PATH": write_ini(database_uri, auth.default_permission),
+        "MLFLOW_AUTH_CONFIG_PATH": write_ini(database_uri, auth.default_permission, cache_seconds=auth.cache_seconds),
         BOOTSTRAPPED_ENV: "true",
         AUTH_VARIABLE: "true",    # read by mlflow_boundary.app in each worker
         "MLFLOW_FLASK_SERVER_SECRET_KEY": auth.secret_key,
