@@ -25,7 +25,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from e2e_support import docker, wait_healthy  # noqa: E402  (tests/e2e is not a package)
+from e2e_support import docker, free_port, wait_healthy  # noqa: E402  (tests/e2e is not a package)
 
 METRICS = int(os.environ.get("METRICS", "200"))
 WARMUP = int(os.environ.get("WARMUP", "20"))
@@ -58,12 +57,6 @@ CLIENT_VARS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_T
 
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def image_base() -> str:

@@ -22,6 +22,7 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._env_contract import
     IMAGE_UID, MLFLOW_VERSION)
 # What a container on the host network needs to reach the emulator (see tests/oci_emulator/README).
 from oci_emulator.environment import PASSED_VARS  # noqa: E402,F401
+from support.fleet import free_port  # noqa: E402,F401  (one definition, for the e2e tests and benchmarks)
 
 
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 
 import pytest
 import requests
 
-from e2e_support import (MLFLOW_VERSION, create_database, docker, drop_database, identity_args,
+from e2e_support import (MLFLOW_VERSION, create_database, docker, drop_database, free_port, identity_args,
                          inspect, process_args, sql, wait_healthy)
 
 pytestmark = pytest.mark.e2e
@@ -26,12 +25,6 @@ ADMIN = "admin"
 FIRST_PASSWORD = "first:admin%pass-1"    # ':' and '%' on purpose (basic auth, configparser)
 SECOND_PASSWORD = "second-admin-pass-2"
 SEARCH = "/api/2.0/mlflow/experiments/search"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def image_vars(tmp_root) -> dict:

@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 import stat
 import subprocess
 import threading
@@ -27,7 +26,7 @@ import requests
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from e2e_support import IMAGE_UID, REPO_ROOT, docker, inspect, process_args
+from e2e_support import IMAGE_UID, REPO_ROOT, docker, free_port, inspect, process_args
 from oci_emulator import pki
 from support.browser import Browser, trusting_home
 
@@ -43,12 +42,6 @@ SECRETS = {"admin": "first:admin%pass-1",       # ':' and '%' on purpose (basic 
            "admin-2": "second-admin-pass-2",
            "alice": "alice-password-1", "bob": "bob-password-12", "reader": "reader-password-1"}
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "front_door"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def users(*names: str) -> list[dict]:

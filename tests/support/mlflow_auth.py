@@ -23,18 +23,13 @@ from pathlib import Path
 import requests
 
 from oci_emulator import pki
+from support.fleet import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MLFLOW = REPO_ROOT / ".venv" / "bin" / "mlflow"
 ADMIN = "admin"
 ADMIN_PASSWORD = "admin-password-for-tests"  # 12+ characters: MLflow's rule
 START_TIMEOUT = 90
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class AuthServer:
