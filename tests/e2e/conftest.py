@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,17 +48,37 @@ def run_playbook(image_base):
         variables = {"mlflow_image_base": image_base, **(extra_vars or {})}
         # Several inventories are merged in order (a test adds a group to the local one).
         inventories = (inventory,) if isinstance(inventory, str) else inventory
-        cmd = [str(VENV_BIN / "ansible-playbook"), f"playbooks/{playbook}",
-               *[arg for path in inventories for arg in ("-i", path)], "-e", json.dumps(variables)]
-        if check:
-            cmd.append("--check")
         base = env if env is not None else os.environ
         run_env = {**base, "PATH": f"{VENV_BIN}:{base['PATH']}", "ANSIBLE_NOCOLOR": "1",
                    "ANSIBLE_FORCE_COLOR": "0"}
-        proc = subprocess.run(cmd, cwd=ROOT, env=run_env, capture_output=True, text=True)
+        # The variables hold test passwords: a 0600 file (`-e @file`), never ansible-playbook's arguments.
+        with tempfile.TemporaryDirectory(prefix="e2e-vars-") as directory:
+            vars_file = Path(directory) / "extra-vars.json"
+            vars_file.touch(mode=0o600)
+            vars_file.write_text(json.dumps(variables))
+            cmd = [str(VENV_BIN / "ansible-playbook"), str(ROOT / "playbooks" / playbook),
+                   *[arg for path in inventories for arg in ("-i", path)], "-e", f"@{vars_file}"]
+            if check:
+                cmd.append("--check")
+            proc = subprocess.run(cmd, cwd=ROOT, env=run_env, capture_output=True, text=True)
         return PlaybookRun(proc.returncode, proc.stdout + proc.stderr)
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def served_image(run_playbook, tmp_path_factory):
+    """oci-mlflow:latest (and :<MLflow version>), built once before the first end-to-end test the way `make
+    deploy` builds it (the mlflow_image role, local inventory). Tests that `docker run` the image then do not
+    depend on a deploying test having run before them; the deploys that follow find it current."""
+    if os.environ.get("MLFLOW_E2E_IMAGE"):  # an image given from outside
+        return os.environ["MLFLOW_E2E_IMAGE"]
+    play = tmp_path_factory.mktemp("image") / "build-image.yml"
+    play.write_text("- name: Build the image\n  hosts: mlflow_image_builders\n  gather_facts: false\n"
+                    "  roles:\n    - role: oracle.mlflow.mlflow_image\n")
+    result = run_playbook(str(play))
+    assert result.returncode == 0, result.output[-4000:]
+    return "oci-mlflow:latest"
 
 
 @pytest.fixture()

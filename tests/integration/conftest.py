@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -36,17 +37,11 @@ def _run_module(module, args, check=False, diff=False, env=None, host='localhost
     rather than raising, so tests can assert on ``msg``.
     """
     fqcn = module if '.' in module else 'oracle.mlflow.%s' % module
-    command = [
-        str(ANSIBLE), host,
-        '-m', fqcn,
-        '-a', json.dumps(args),
-        '-e', 'ansible_python_interpreter=%s' % MODULE_PYTHON,
-    ]
-    if check:
-        command.append('--check')
-    if diff:
-        command.append('--diff')
-    return _task_results(command, env, host, timeout)[0]
+    # A one-task play in a 0600 file rather than ``ansible -m -a JSON``: the arguments hold test passwords
+    # and tokens, which must not be on a command line.
+    task = {fqcn: args, 'check_mode': check, 'diff': diff}
+    with tempfile.TemporaryDirectory(prefix='module-run-') as directory:
+        return _run_play(Path(directory), [task], env=env, host=host, timeout=timeout)[0]
 
 
 def _task_results(command, env, host, timeout):
@@ -79,6 +74,7 @@ def _run_play(tmp_path, tasks, module_defaults=None, env=None, host='localhost',
     if module_defaults:
         play['module_defaults'] = module_defaults
     path = tmp_path / 'play.json'
+    path.touch(mode=0o600)
     path.write_text(json.dumps([play]))
     command = [str(ANSIBLE) + '-playbook', str(path), '-e', 'ansible_python_interpreter=%s' % MODULE_PYTHON]
     return _task_results(command, env, host, timeout)
