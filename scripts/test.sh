@@ -2,10 +2,9 @@
 # make test: bring up what the tests need (Docker engine, base image, Debian packages: docker-registry and
 # MariaDB), then run every suite:
 # pytest (launcher units, the image module against the engine, end to end with the MLflow client, the fleet
-# over SSH), the molecule scenarios (default; mysql: MariaDB and a Vault secret in the OCI emulator; object_storage:
-# oci:// artifacts in an emulated bucket; front_door: logins behind the HTTPS proxy), ansible-test sanity and
-# ansible-lint, and beside those last ones the
-# fleet's own suites (tests/fleet: fresh test hosts prepared over SSH; molecule fleet: the same as a scenario).
+# over SSH, fresh test hosts prepared over SSH), the molecule scenarios (default; mysql: MariaDB and a Vault secret
+# in the OCI emulator; object_storage: oci:// artifacts in an emulated bucket; front_door: logins behind the HTTPS
+# proxy; fleet: test hosts prepared and served), ansible-test sanity and ansible-lint, in two streams side by side.
 # `scripts/test.sh lint` runs sanity and ansible-lint only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,20 +22,29 @@ beside_pid= beside_name= beside_log=
 beside() { beside_name=$1; beside_log=$(mktemp); "$2" >"$beside_log" 2>&1 & beside_pid=$!; }
 collect() { [[ -n $beside_pid ]] || return 0
   local status=0; wait "$beside_pid" || status=$?
-  phase "$beside_name (ran beside the scenarios above)"; cat "$beside_log"; rm -f "$beside_log"
+  phase "$beside_name (ran beside the suites above)"; cat "$beside_log"; rm -f "$beside_log"
   ((status == 0)) || failed+=("$beside_name"); }
-
-# The fleet's own suites: test hosts in network namespaces of their own, images and names of their own.
-fleet_suites() {
-  local before=${#failed[@]}
-  run "pytest tests/fleet" pytest tests/fleet -ra
-  run "molecule fleet" molecule test -s fleet
-  ((${#failed[@]} == before))
-}
 
 lint() {
   run "ansible-test sanity" scripts/sanity.sh
   run "ansible-lint" ansible-lint --offline
+}
+
+# Two streams of about equal length run side by side (a suite mostly waits: for containers, servers, SSH), each
+# in order. They share the engine, MariaDB and the registry package, never a container, port, image tag, build
+# directory or database name; each pytest process has its own OCI emulator and registries.
+# --durations: where the time goes, in every CI log (make test must stay under 45 minutes).
+BESIDE_E2E=(tests/e2e/test_fleet_rollout.py tests/e2e/test_front_door.py)
+beside_stream() {
+  local before=${#failed[@]}
+  # (one pytest cache writer: the foreground stream's)
+  run "pytest unit, emulator, integration" pytest -p no:cacheprovider tests/unit tests/oci_emulator tests/integration -ra --durations=15
+  # The fleet: the rollout over SSH, then fresh test hosts prepared (tests/fleet); the front door's deployment.
+  run "pytest fleet and front door" pytest -p no:cacheprovider "${BESIDE_E2E[@]}" tests/fleet -ra --durations=15
+  run "molecule front_door" molecule test -s front_door
+  run "molecule fleet" molecule test -s fleet
+  lint
+  ((${#failed[@]} == before))
 }
 
 if [[ ${1:-all} == lint ]]; then
@@ -47,14 +55,11 @@ else
   scripts/base-image.sh >/dev/null
   scripts/test-packages.sh
   scripts/mariadb.sh
-  # --durations: where the time goes, in every CI log (make test must stay under 45 minutes).
-  run "pytest" pytest tests -ra --durations=30 --ignore=tests/fleet
-  beside "fleet suites" fleet_suites
+  beside "unit, integration, fleet, front door, lint" beside_stream
+  run "pytest e2e" pytest tests/e2e -ra --durations=30 "${BESIDE_E2E[@]/#/--ignore=}"
   run "molecule default" molecule test -s default
   run "molecule mysql" molecule test -s mysql
   run "molecule object_storage" molecule test -s object_storage
-  run "molecule front_door" molecule test -s front_door
-  lint
   collect
 fi
 

@@ -66,17 +66,18 @@ def run_playbook(image_base):
     return run
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def served_image(run_playbook, tmp_path_factory):
-    """oci-mlflow:latest (and :<MLflow version>), built once before the first end-to-end test the way `make
-    deploy` builds it (the mlflow_image role, local inventory). Tests that `docker run` the image then do not
-    depend on a deploying test having run before them; the deploys that follow find it current."""
+    """oci-mlflow:latest (and :<MLflow version>), built once the way `make deploy` builds it (the mlflow_image
+    role, local inventory), for the modules that `docker run` the image themselves: they then do not depend on
+    a deploying test having run before them. Its own build directory: another pytest process may be
+    staging the role's default one at the same time."""
     if os.environ.get("MLFLOW_E2E_IMAGE"):  # an image given from outside
         return os.environ["MLFLOW_E2E_IMAGE"]
     play = tmp_path_factory.mktemp("image") / "build-image.yml"
     play.write_text("- name: Build the image\n  hosts: mlflow_image_builders\n  gather_facts: false\n"
                     "  roles:\n    - role: oracle.mlflow.mlflow_image\n")
-    result = run_playbook(str(play))
+    result = run_playbook(str(play), {"mlflow_image_build_dir": str(play.parent / "context")})
     assert result.returncode == 0, result.output[-4000:]
     return "oci-mlflow:latest"
 

@@ -82,7 +82,9 @@ def write_inventory(path: Path, fleet, *, registry, wiring, secret_id, bucket, b
                # pip in the build goes through this machine's TLS-intercepting proxy
                "mlflow_image_ca_bundle": "/etc/ssl/certs/ca-certificates.crt",
                # names of the fleet's own, locally and in the session's registry, which other tests share
-               "mlflow_image_name": "oci-mlflow-fleet", "mlflow_image_repository": "oci-mlflow-fleet", **site}
+               "mlflow_image_name": "oci-mlflow-fleet", "mlflow_image_repository": "oci-mlflow-fleet",
+               # and a build directory of its own: other tests may stage the default one at the same time
+               "mlflow_image_build_dir": str(path.parent / "image"), **site}
     servers = {}
     for name, address in reach["mlflow_servers"]["hosts"].items():
         servers[name] = {

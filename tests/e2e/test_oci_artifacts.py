@@ -19,7 +19,7 @@ from mlflow.tracking import MlflowClient
 from e2e_support import PASSED_VARS, docker, identity_args, wait_healthy
 from oci_emulator import realm
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("served_image")]  # docker runs the image itself
 
 IMAGE = os.environ.get("MLFLOW_E2E_IMAGE", "oci-mlflow:latest")
 BUCKET = "mlflow-art"

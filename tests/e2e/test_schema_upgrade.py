@@ -18,7 +18,7 @@ from mlflow.tracking import MlflowClient
 
 from e2e_support import create_database, docker, drop_database, inspect, process_args, sql, wait_healthy
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("served_image")]  # docker runs the image itself
 
 IMAGE = "oci-mlflow:latest"
 PASSWORD = "up@grade:w/rd%#1"

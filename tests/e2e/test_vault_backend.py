@@ -21,7 +21,7 @@ from e2e_support import (
 )
 from oci_emulator import realm
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("served_image")]  # docker runs the image itself
 
 IMAGE = "oci-mlflow:latest"
 PASSWORD = "p@ss:w/rd%#?&1"
