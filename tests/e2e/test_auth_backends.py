@@ -1,6 +1,6 @@
-"""Logins (mlflow_server_auth_enabled) where the front door's deployment (tests/e2e/test_front_door.py: sqlite,
-uvicorn, the admin password from the inventory) does not reach: under gunicorn, on MySQL, and with the admin
-password and the secret key from OCI Vault.
+"""Logins (MLFLOW_AUTH) where the front door's deployment (tests/e2e/test_front_door.py: sqlite, uvicorn, the
+admin password from the inventory) does not reach: under gunicorn, and with the admin password and the secret key
+from OCI Vault. On MySQL: tests/e2e/test_mysql_backend.py deploys with logins on.
 """
 
 from __future__ import annotations
@@ -12,83 +12,19 @@ import subprocess
 import pytest
 import requests
 
-from e2e_support import (MLFLOW_VERSION, create_database, docker, drop_database, free_port, identity_args,
-                         inspect, process_args, sql, wait_healthy)
+from e2e_support import MLFLOW_VERSION, docker, free_port, identity_args, inspect, process_args, wait_healthy
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("served_image")]  # docker runs the image itself
 
-# OCI_MLFLOW_E2E_IMAGE: build and run an image of another name (a checkout tested beside others on one engine).
-IMAGE_NAME = os.environ.get("OCI_MLFLOW_E2E_IMAGE", "oci-mlflow")
-IMAGE = f"{IMAGE_NAME}:{MLFLOW_VERSION}"
-CONTAINER = "oci-mlflow-e2e-auth"
+IMAGE = os.environ.get("MLFLOW_E2E_IMAGE", f"oci-mlflow:{MLFLOW_VERSION}")
 ADMIN = "admin"
 FIRST_PASSWORD = "first:admin%pass-1"    # ':' and '%' on purpose (basic auth, configparser)
 SECOND_PASSWORD = "second-admin-pass-2"
 SEARCH = "/api/2.0/mlflow/experiments/search"
 
 
-def image_vars(tmp_root) -> dict:
-    """The image under IMAGE_NAME; with another name, its own build directory too."""
-    if IMAGE_NAME == "oci-mlflow":
-        return {}
-    return {"mlflow_image_name": IMAGE_NAME, "mlflow_image_extra_tags": [], "mlflow_server_image": IMAGE,
-            "mlflow_image_build_dir": str(tmp_root / "build")}
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("auth")
-    port = free_port()
-    variables = {
-        **image_vars(root),
-        "mlflow_server_container_name": CONTAINER, "mlflow_server_port": port, "mlflow_server_workers": 2,
-        "mlflow_server_data_dir": str(root / "data"), "mlflow_server_config_dir": str(root / "etc"),
-        "mlflow_server_auth_enabled": True, "mlflow_server_auth_admin_password": FIRST_PASSWORD,
-    }
-    return {"root": root, "url": f"http://127.0.0.1:{port}", "vars": variables}
-
-
 def search(url, auth=None):
     return requests.post(url + SEARCH, json={"max_results": 1}, auth=auth, timeout=10)
-
-
-MYSQL_PASSWORD = "p@ss:w/rd%#1"
-MYSQL_ENCODED = "p%40ss%3Aw%2Frd%25%231"
-
-
-@pytest.fixture()
-def database():
-    name = create_database("mlflow_e2e_auth", MYSQL_PASSWORD)
-    yield name
-    drop_database(name)
-
-
-# First: its deploy builds the image (when no earlier module did) that the other tests run with docker run.
-def test_on_mysql_the_auth_tables_land_in_the_mlflow_database(run_playbook, database, tmp_path, site):
-    port = free_port()
-    variables = {
-        **{k: v for k, v in site["vars"].items() if k.startswith(("mlflow_image", "mlflow_server_image"))},
-        "mlflow_server_container_name": "oci-mlflow-e2e-auth-mysql", "mlflow_server_port": port,
-        "mlflow_server_workers": 1,
-        "mlflow_server_data_dir": str(tmp_path / "data"), "mlflow_server_config_dir": str(tmp_path / "etc"),
-        "mlflow_server_backend_provider": "mysql",
-        "mlflow_server_backend_store_uri":
-            f"mysql+mysqlconnector://{database}:{MYSQL_ENCODED}@127.0.0.1:3306/{database}",
-        "mlflow_server_auth_enabled": True, "mlflow_server_auth_admin_password": FIRST_PASSWORD,
-    }
-    try:
-        run = run_playbook("deploy.yml", variables)
-        assert run.returncode == 0, run.output[-3000:]
-        tables = sql(f"SHOW TABLES FROM {database}").split()
-        assert {"experiments", "runs", "users", "experiment_permissions", "alembic_version_auth"} <= set(tables)
-        assert sql(f"SELECT username, is_admin FROM {database}.users").split() == [ADMIN, "1"]
-        url = f"http://127.0.0.1:{port}"
-        assert search(url).status_code == 401
-        assert search(url, (ADMIN, FIRST_PASSWORD)).status_code == 200
-        assert not list((tmp_path / "data").glob("basic_auth.db"))
-        assert MYSQL_ENCODED not in process_args("oci-mlflow-e2e-auth-mysql")
-    finally:
-        run_playbook("teardown.yml", {**variables, "mlflow_server_purge_data": True})
 
 
 def test_the_admin_password_and_the_key_can_come_from_vault(clean_oci_emulator, container_files):
@@ -128,7 +64,7 @@ def test_the_admin_password_and_the_key_can_come_from_vault(clean_oci_emulator, 
         docker("rm", "-f", name, check=False)
 
 
-def test_gunicorn_serves_behind_the_same_logins(site):
+def test_gunicorn_serves_behind_the_same_logins():
     name, port = "oci-mlflow-e2e-auth-gunicorn", free_port()
     env = {**os.environ, "MLFLOW_AUTH_ADMIN_PASSWORD": FIRST_PASSWORD, "MLFLOW_FLASK_SERVER_SECRET_KEY": "g" * 32}
     # `-e NAME` without a value hands the secrets over from this process: not in the docker CLI's argv.

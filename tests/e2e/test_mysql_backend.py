@@ -1,4 +1,5 @@
-"""MySQL backend (MariaDB here): through the role with a URI, and through the image's DB* variables.
+"""MySQL backend (MariaDB here): through the role with a URI (and logins on, their tables in the same
+database), and through the image's DB* variables.
 
 The password contains URL-special characters on purpose; it must never show in task output,
 `docker inspect` or the processes' arguments.
@@ -13,6 +14,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 from mlflow.tracking import MlflowClient
 
 from e2e_support import create_database, docker, drop_database, inspect, process_args, sql, wait_healthy
@@ -21,8 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("served_image")]  # docke
 
 PASSWORD = "p@ss:w/rd%#1"
 ENCODED = "p%40ss%3Aw%2Frd%25%231"
-
-
+ADMIN, ADMIN_PASSWORD = "admin", "first:admin%pass-1"    # ':' and '%' on purpose (basic auth, configparser)
 
 
 @pytest.fixture()
@@ -43,30 +44,41 @@ def round_trip(url: str, experiment: str) -> str:
     return run_id
 
 
-def test_role_with_a_backend_store_uri(run_playbook, database, tmp_path):
+def test_role_with_a_backend_store_uri_and_logins(run_playbook, database, tmp_path, monkeypatch):
     name, port = "oci-mlflow-e2e-mysql", 5058
+    url = f"http://127.0.0.1:{port}"
     uri = f"mysql+mysqlconnector://{database}:{ENCODED}@127.0.0.1:3306/{database}"
     variables = {
         "mlflow_server_container_name": name, "mlflow_server_port": port,
         "mlflow_server_data_dir": str(tmp_path / "data"), "mlflow_server_config_dir": str(tmp_path / "etc"),
         "mlflow_server_backend_provider": "mysql", "mlflow_server_backend_store_uri": uri,
         "mlflow_server_workers": 1,
+        "mlflow_server_auth_enabled": True, "mlflow_server_auth_admin_password": ADMIN_PASSWORD,
     }
     try:
         run = run_playbook("deploy.yml", variables)
         assert run.returncode == 0, run.output[-3000:]
-        # -e put the URI on ansible-playbook's command line here; what matters is that no task prints it.
-        assert PASSWORD not in run.output and ENCODED not in run.output
+        assert PASSWORD not in run.output and ENCODED not in run.output and ADMIN_PASSWORD not in run.output
         env_file = tmp_path / "etc" / "mlflow.env"
         assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
         assert f"MLFLOW_BACKEND_STORE_URI={uri}" in env_file.read_text()
-        assert ENCODED not in json.dumps(inspect(name)) and PASSWORD not in json.dumps(inspect(name))
-        assert ENCODED not in process_args(name)
+        for text in (json.dumps(inspect(name)), process_args(name)):
+            assert ENCODED not in text and PASSWORD not in text and ADMIN_PASSWORD not in text
 
-        run_id = round_trip(f"http://127.0.0.1:{port}", "via-uri")
+        # The logins' tables sit in the MLflow database, not in a sqlite file on the volume.
+        tables = set(sql(f"SHOW TABLES FROM {database}").split())
+        assert {"experiments", "runs", "users", "experiment_permissions", "alembic_version_auth"} <= tables
+        assert sql(f"SELECT username, is_admin FROM {database}.users").split() == [ADMIN, "1"]
+        assert not list((tmp_path / "data").glob("basic_auth.db"))
+        search = url + "/api/2.0/mlflow/experiments/search"
+        assert requests.post(search, json={"max_results": 1}, timeout=10).status_code == 401
+
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN)
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", ADMIN_PASSWORD)
+        run_id = round_trip(url, "via-uri")
         assert sql(f"SELECT run_uuid FROM {database}.runs").split() == [run_id]
     finally:
-        run_playbook("teardown.yml", variables)
+        run_playbook("teardown.yml", {**variables, "mlflow_server_purge_data": True})
 
 
 def test_image_with_db_variables(database):
