@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 
 from ..routing import Route
-from . import auth, control, identity, metadata, object_storage, ocir, vault
+from . import auth, control, identity, metadata, object_storage, ocir, vault, virtual_network
 
-CLOUD_SERVICES = (metadata, auth, identity, object_storage, ocir, vault)
+CLOUD_SERVICES = (metadata, auth, identity, object_storage, ocir, vault, virtual_network)
 
 
 def all_routes() -> list[Route]:
