@@ -15,6 +15,7 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._oci_errors import (
     describe_service_error,
     is_service_error,
     kind_of_status,
+    policy_subject,
     reaching,
     unreachable_error,
 )
@@ -138,6 +139,11 @@ def test_auth_error_texts():
     assert auth_error("instance_principal", reason, why="Looking up the namespace").message == (
         "Looking up the namespace with the OCI principal (auth_type=instance_principal) failed: OCI config file /x "
         "not found.")
+
+
+def test_policy_subject_names_users_groups_and_principals_dynamic_groups():
+    assert [policy_subject(t) for t in ("api_key", "security_token", "instance_principal", "resource_principal")] == [
+        "group", "group", "dynamic-group", "dynamic-group"]
 
 
 # -- timeout ------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ Private to this collection (underscore prefix): no compatibility promise outside
 * ``reaching(client, service, doing)``: a block whose connection failures (refused, DNS, TLS, proxy,
   timeouts: the SDK's and ``requests``' exceptions are all ``OSError``) become one ``unreachable`` error.
 * ``auth_error(auth_type, exc)``: the principal could not be set up (``_oci_auth.OciAuthError``).
+* ``policy_subject(auth_type)``: how an IAM policy names the principal (``group`` or ``dynamic-group``), for hints.
 
 Nothing here imports the OCI SDK: the plugins' unit tests pass stand-ins.
 """
@@ -42,6 +43,12 @@ _OTHER_HINT = "Check the task's options, then run again."
 
 ServiceAnswer = namedtuple('ServiceAnswer', ['status', 'code', 'message', 'request_id'])
 ServiceAnswer.__doc__ = """The parts of an OCI error answer, as ``oci.exceptions.ServiceError`` has them."""
+
+
+def policy_subject(auth_type):
+    """How an IAM policy statement names the principal of ``auth_type``: ``group`` for a user's API key or
+    session, ``dynamic-group`` for an instance or resource principal."""
+    return 'group' if auth_type in ('api_key', 'security_token') else 'dynamic-group'
 
 
 def one_line(text):

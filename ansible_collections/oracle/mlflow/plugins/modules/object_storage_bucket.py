@@ -198,6 +198,7 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import HAS
 from ansible_collections.oracle.mlflow.plugins.module_utils._oci_errors import (
     CREDENTIALS_HINT,
     describe_service_error,
+    policy_subject,
     reaching,
     service_answer,
     service_details,
@@ -210,10 +211,6 @@ if HAS_OCI_SDK:
 
 PROBE_NAME = '.oracle-mlflow-write-probe-'
 PROBE_BODY = b'oracle.mlflow write probe; safe to delete\n'
-
-
-def _principal_word(auth_type):
-    return 'group' if auth_type in ('api_key', 'security_token') else 'dynamic-group'
 
 
 class BucketManager(object):
@@ -237,7 +234,7 @@ class BucketManager(object):
 
     def policy_hint(self, verb, resource):
         return ("an IAM policy such as 'allow %s <%s of this principal> to %s %s in compartment <compartment>' "
-                "(auth_type=%s)" % (_principal_word(self.auth_type), _principal_word(self.auth_type), verb, resource,
+                "(auth_type=%s)" % (policy_subject(self.auth_type), policy_subject(self.auth_type), verb, resource,
                                     self.auth_type))
 
     def where(self):
