@@ -4,11 +4,13 @@ Services read and change the state only through this object, under its lock. `re
 back to how the emulator started: the credentials from `Credentials` registered, nothing else, an
 empty request log. Each service keeps its data here, with a seed method and a line in `reset()`.
 
+The Virtual Network (VCNs, subnets, security lists, VNICs, the 412 hook) is `network`, a
+`networks.Network` with its own seed methods; a fresh one after each `reset()`.
+
 Vault secrets (`add_secret`, `add_secret_version`) live in `secrets`; Object Storage buckets
 (`add_bucket`, `put_object`, read back with `objects` / `object_bytes`) in `buckets`, multipart
 uploads in flight in `uploads`. `deny` emulates an IAM policy that does not let a principal use a
-service or a resource (see `denial`). The Virtual Network (VCNs, subnets, security lists, VNICs,
-the 412 hook) is `network`, a `networks.Network` with its own seed methods. Named instances (`add_named_instance`), each with its own
+service or a resource (see `denial`). Named instances (`add_named_instance`), each with its own
 metadata document and certificate, are the one seed that survives `reset()`.
 """
 
@@ -25,11 +27,11 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from . import realm
 from .credentials import Credentials, InstanceIdentity
+from .networks import Network
 from .pki import api_key_fingerprint
 from .principal import Principal
 from .requestlog import RequestLog
 from .buckets import Bucket, MultipartUpload, StoredObject
-from .networks import Network
 from .vault_secrets import Secret, new_secret_id
 
 SecretContent = bytes | str
@@ -59,10 +61,10 @@ class State:
             self.auth_tokens: dict[str, str] = {}  # OCIR user name -> auth token
             self.secrets: dict[str, Secret] = {}  # secret OCID -> secret (Vault)
             self.buckets: dict[str, Bucket] = {}  # bucket name -> bucket (one namespace, names unique in it)
+            self.network = Network(self.lock)  # VCNs, subnets, security lists, VNICs (networks.py)
             self.uploads: dict[str, MultipartUpload] = {}  # upload id -> multipart upload in flight
             # (service or None for every service, subject) -> status; see deny()
             self.denials: dict[tuple[str | None, str], int] = {}
-            self.network = Network(self.lock)  # VCNs, subnets, security lists, VNICs (networks.py)
             self.add_api_key(self.credentials.api_key.key.public_key())
             self.add_instance(self.credentials.instance)
             for identity in self.named_instances.values():

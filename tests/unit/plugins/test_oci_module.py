@@ -197,14 +197,7 @@ def test_waiters_never_wait_in_check_mode():
 
 # -- the options' documentation -------------------------------------------------------------------------
 
-# The modules built on OciModule (found in their source, so a new one cannot be forgotten here): each must be in
-# the oci action group, and the group holds nothing else.
-MODULES_DIR = Path(_oci_module.__file__).parents[1] / 'modules'
-OCI_MODULES = tuple(sorted(path.stem for path in MODULES_DIR.glob('[!_]*.py') if 'OciModule(' in path.read_text()))
-
-
-def test_the_oci_modules_are_found():
-    assert {'object_storage_bucket', 'ocir_login', 'security_list_ingress', 'vault_secret_info'} <= set(OCI_MODULES)
+OCI_MODULES = ('object_storage_bucket', 'ocir_login', 'vault_secret_info')
 
 
 def test_the_doc_fragment_documents_the_common_options():
@@ -217,13 +210,23 @@ def test_the_doc_fragment_documents_the_common_options():
         assert options[name].get('choices') == spec.get('choices'), name
 
 
-@pytest.mark.parametrize('name', OCI_MODULES)
+# Every module built on OciModule, found in the sources (so a new one cannot be left out of the check below);
+# OCI_MODULES above are the ones it must find at least.
+BUILT_ON_OCI_MODULE = tuple(sorted(path.stem for path in (Path(_oci_module.__file__).parents[1] / 'modules')
+                                   .glob('[!_]*.py') if 'OciModule(' in path.read_text()))
+
+
+def test_the_oci_modules_are_found():
+    assert set(OCI_MODULES) | {'security_list_ingress'} <= set(BUILT_ON_OCI_MODULE)
+
+
+@pytest.mark.parametrize('name', BUILT_ON_OCI_MODULE)
 def test_every_oci_module_takes_them_from_the_fragment(name):
     """Each OCI module (the oci action group) extends the fragment and documents none of its options again."""
     doc = yaml.safe_load(importlib.import_module('ansible_collections.oracle.mlflow.plugins.modules.%s' % name)
                          .DOCUMENTATION)
     runtime = yaml.safe_load((Path(_oci_module.__file__).parents[2] / 'meta' / 'runtime.yml').read_text())
 
-    assert sorted(runtime['action_groups']['oci']) == sorted(OCI_MODULES)
+    assert sorted(runtime['action_groups']['oci']) == sorted(BUILT_ON_OCI_MODULE)
     assert 'oracle.mlflow.oci_auth' in doc['extends_documentation_fragment']
     assert not set(doc['options']) & set(OCI_COMMON_ARGS)
