@@ -84,7 +84,7 @@ def test_add_four_times_keeps_the_other_rules(play, emu, vcn):
 
 def test_a_new_description_relabels_the_rule_in_place(play, emu, vcn):
     """The description is not what the rule is: a matching rule gets the new one where it stands; without a
-    description any counts. (What else counts as the rule: tests/unit/plugins/test_security_list_ingress.py.)"""
+    description any counts. (What else counts as the rule: tests/unit/plugins/test_security_list_rules.py.)"""
     rules = [tcp_rule("10.0.0.0/16", 22), tcp_rule("2001:DB8::/32", 8000, 8010, description="old"),
              tcp_rule("10.0.0.0/16", 443)]
     sl = emu.state.network.add_security_list(vcn, rules)
@@ -183,7 +183,7 @@ def test_when_the_retries_run_out(play, emu, vcn):
 # -- failures -----------------------------------------------------------------------------------------
 
 def test_bad_inputs_get_one_line_each(play, emu, vcn):
-    """Bad options fail before any call (every case: tests/unit/plugins/test_security_list_ingress.py); a
+    """Bad options fail before any call (every case: tests/unit/plugins/test_security_list_rules.py); a
     well-formed OCID of no security list fails on the read."""
     cases = [
         ({"security_list_id": vcn.id}, "security_list_id '%s' is the OCID of a vcn, not of a security list" % vcn.id),
