@@ -75,16 +75,16 @@ class InstanceIdentity:
 
     @classmethod
     def create(cls, intermediate: CertificateAuthority, *, instance_id: str = realm.INSTANCE,
-               name: str = realm.INSTANCE_NAME) -> InstanceIdentity:
+               name: str = realm.INSTANCE_NAME, compartment: str = realm.COMPARTMENT) -> InstanceIdentity:
         """A leaf from `intermediate` (every instance of the tenancy shares one, as on OCI)."""
         key = new_key()
         # The SDK reads the tenancy from the "opc-tenant:" subject attribute.
         cert = intermediate.issue(key.public_key(), instance_id,
                                   "opc-certtype:instance",
-                                  f"opc-compartment:{realm.COMPARTMENT}",
+                                  f"opc-compartment:{compartment}",
                                   f"opc-instance:{instance_id}",
                                   f"opc-tenant:{realm.TENANCY}")
-        return cls(key, cert, intermediate.cert, instance_id=instance_id, name=name)
+        return cls(key, cert, intermediate.cert, instance_id=instance_id, name=name, compartment=compartment)
 
     @property
     def fingerprint(self) -> str:
@@ -97,17 +97,20 @@ class InstanceIdentity:
 
 
 def write_resource_principal(directory: Path, issuer: TokenIssuer, *, lifetime: int = TOKEN_LIFETIME,
-                             resource_id: str = realm.RESOURCE) -> dict[str, str]:
+                             resource_id: str = realm.RESOURCE,
+                             compartment_id: str = realm.COMPARTMENT) -> dict[str, str]:
     """Mint a resource principal session token (RPST) and write it with its session key.
 
     Returns the OCI_RESOURCE_PRINCIPAL_* variables for the SDK's resource principal v2.2 signer,
-    which reads both files itself and never calls the network to get them.
+    which reads both files itself and never calls the network to get them. The resource type
+    (`res_type`, what `resource.type` matching rules compare) is the OCID's type component:
+    `ocid1.computecontainerinstance....` is a `computecontainerinstance`.
     """
     directory.mkdir(parents=True, exist_ok=True)
     session_key = new_key()
     token = issuer.security_token(session_key.public_key(), ttype="res", subject=resource_id,
                                   lifetime=lifetime,
-                                  claims={"res_tenant": realm.TENANCY, "res_compartment": realm.COMPARTMENT,
+                                  claims={"res_tenant": realm.TENANCY, "res_compartment": compartment_id,
                                           "res_type": resource_id.split(".")[1], "res_id": resource_id})
     rpst, pem = directory / "rpst.jwt", directory / "private.pem"
     write_file(rpst, token.encode())

@@ -11,7 +11,8 @@ import threading
 from pathlib import Path
 
 from . import environment
-from .credentials import Credentials, write_file
+from . import realm
+from .credentials import Credentials, write_file, write_resource_principal
 from .requestlog import Listener, RequestLog
 from .routing import Router
 from .services import all_routes
@@ -62,6 +63,14 @@ class Emulator:
         """OCI_RESOURCE_PRINCIPAL_* for the SDK's resource principal v2.2 signer. Kept out of `env`
         because some libraries (oracle-ads) switch to resource principal when they see them."""
         return dict(self.credentials.resource_principal_env)
+
+    def mint_resource_principal(self, directory: str | Path, *, resource_id: str,
+                                compartment_id: str = realm.COMPARTMENT) -> dict[str, str]:
+        """A resource principal (v2.2 RPST and key, written under `directory`) for another resource, such
+        as a container instance: `resource_id`'s type component is its `resource.type`. Returns its
+        OCI_RESOURCE_PRINCIPAL_* variables."""
+        return write_resource_principal(Path(directory), self.credentials.issuer, resource_id=resource_id,
+                                        compartment_id=compartment_id)
 
     def process_env(self, base=None, *, resource_principal: bool = False) -> dict[str, str]:
         """A complete environment for a subprocess: `base` (default os.environ) stripped of OCI,

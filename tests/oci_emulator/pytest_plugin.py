@@ -36,6 +36,14 @@ def clean_oci_emulator(oci_emulator: Emulator) -> Emulator:
 
 
 @pytest.fixture
+def enforcing_oci_emulator(clean_oci_emulator: Emulator) -> Emulator:
+    """The session emulator, reset, with IAM policies enforced for instance and resource principals
+    (iam.py): they need dynamic groups and policy statements for each call. The next reset turns it off."""
+    clean_oci_emulator.state.enforce_policies(True)
+    return clean_oci_emulator
+
+
+@pytest.fixture
 def oci_emulator_env(clean_oci_emulator: Emulator, monkeypatch) -> dict[str, str]:
     """For the SDK in the test process itself: os.environ switched to the emulator for one test
     (inherited OCI, proxy and CA variables removed). Returns the emulator's variables.

@@ -29,8 +29,10 @@ REGION_METADATA_JSON = json.dumps(REGION_METADATA, separators=(",", ":"))
 # Fake OCIDs. The realm component is the emulated realm, so they cannot be mistaken for real ones.
 _REALM = REALM_KEY.lower()
 TENANCY = f"ocid1.tenancy.{_REALM}..aaaaaaaaemulatortenancy"
+TENANCY_NAME = "emulator-tenancy"  # the root compartment's name
 USER = f"ocid1.user.{_REALM}..aaaaaaaaemulatoruser"
 COMPARTMENT = f"ocid1.compartment.{_REALM}..aaaaaaaaemulatorcompartment"
+COMPARTMENT_NAME = "emulator"  # a child of the tenancy: `in compartment emulator` in a policy of the tenancy
 INSTANCE = f"ocid1.instance.{_REALM}.{REGION_KEY.lower()}.aaaaaaaaemulatorinstance"
 INSTANCE_NAME = "oci-emulator-instance"  # the default instance's display name and host name
 RESOURCE = f"ocid1.datasciencenotebooksession.{_REALM}.{REGION_KEY.lower()}.aaaaaaaaemulatorresource"

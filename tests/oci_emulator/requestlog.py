@@ -17,7 +17,9 @@ class RequestLog:
     Each entry: seq, time, service (the emulated service's module name: "object_storage", "vault",
     "ocir", "auth", "metadata"; None when no route matched), method, host (the Host header as sent,
     port included), path, query, status, principal ({type, id, credential}), error (the OCI error
-    code, or None).
+    code, or None), policy (the IAM policy checks the request needed while enforcement is on, each
+    {permission, compartment_id, target, dynamic_groups, allowed, policy, statement}; [] when none
+    was made: see iam.authorize).
     `seq` keeps increasing across `clear()`, so a reader in another process can ask for
     "everything after the last entry I saw".
     """
@@ -29,12 +31,13 @@ class RequestLog:
         self._listener = listener
 
     def record(self, *, method: str, host: str, path: str, query: str, status: int, principal: Principal,
-               error: str | None = None, service: str | None = None) -> dict:
+               error: str | None = None, service: str | None = None, policy: list[dict] | None = None) -> dict:
         with self._lock:
             self._seq += 1
             entry = {"seq": self._seq, "time": time.time(), "service": service, "method": method, "host": host,
                      "path": path,
-                     "query": query, "status": status, "principal": principal.as_dict(), "error": error}
+                     "query": query, "status": status, "principal": principal.as_dict(), "error": error,
+                     "policy": [dict(check) for check in policy or ()]}
             self._entries.append(entry)
         if self._listener:
             self._listener(entry)
@@ -43,7 +46,8 @@ class RequestLog:
     def entries(self, since: int = 0, service: str | None = None) -> list[dict]:
         """Copies of the entries with seq > since (and of that service, when given)."""
         with self._lock:
-            return [dict(entry, principal=dict(entry["principal"])) for entry in self._entries
+            return [dict(entry, principal=dict(entry["principal"]), policy=[dict(c) for c in entry["policy"]])
+                    for entry in self._entries
                     if entry["seq"] > since and service in (None, entry["service"])]
 
     def clear(self) -> None:

@@ -50,6 +50,7 @@ class Request:
     body: bytes = b""
     params: dict[str, str] = field(default_factory=dict)  # matched named groups of the route, decoded
     principal: Principal = ANONYMOUS
+    policy: list[dict] = field(default_factory=list)  # the policy checks made (iam.authorize), for the log
 
     @property
     def hostname(self) -> str:

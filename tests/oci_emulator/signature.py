@@ -108,19 +108,34 @@ def _resolve_key(key_id: str, state: State) -> tuple[rsa.RSAPublicKey, Principal
         except TokenError as exc:
             raise not_authenticated(f"The security token is not valid: {exc}.") from None
         principal_type = _TOKEN_PRINCIPALS.get(claims.get("ttype"), "security_token")
-        principal_id = claims.get("res_id") if principal_type == "resource_principal" else None
-        return session_key, Principal(principal_type, principal_id or claims["sub"], "security_token")
+        return session_key, _token_principal(principal_type, claims)
     if "/fed-x509/" in key_id:
         tenancy, _, fingerprint = key_id.partition("/fed-x509/")
         identity = state.instance(fingerprint.upper())
         if identity is None or identity.tenancy != tenancy:
             raise not_authenticated(f"No instance certificate with fingerprint {fingerprint} in tenancy {tenancy}.")
-        return identity.cert.public_key(), Principal("instance_principal", identity.instance_id, "x509")
+        return identity.cert.public_key(), Principal("instance_principal", identity.instance_id, "x509",
+                                                     tenancy=identity.tenancy, compartment=identity.compartment)
     found = state.api_key(key_id)
     if found is None:
         raise not_authenticated(f"No API key {key_id} (tenancy/user/fingerprint) is registered.")
     public_key, user = found
     return public_key, Principal("api_key", user, "api_key")
+
+
+def _token_principal(principal_type: str, claims: dict) -> Principal:
+    """The principal a security token stands for, with the attributes matching rules read: instance
+    tokens carry opc-compartment / opc-tenant (auth.federate), RPSTs res_compartment / res_tenant /
+    res_type / res_id (credentials.write_resource_principal), user sessions their tenant."""
+    if principal_type == "resource_principal":
+        return Principal(principal_type, claims.get("res_id") or claims["sub"], "security_token",
+                         tenancy=claims.get("res_tenant"), compartment=claims.get("res_compartment"),
+                         resource_type=claims.get("res_type"))
+    if principal_type == "instance_principal":
+        return Principal(principal_type, claims["sub"], "security_token",
+                         tenancy=claims.get("opc-tenant") or claims.get("tenant"),
+                         compartment=claims.get("opc-compartment"))
+    return Principal(principal_type, claims["sub"], "security_token", tenancy=claims.get("tenant"))
 
 
 def _signing_string(request: Request, signed_headers: list[str]) -> bytes:

@@ -12,6 +12,11 @@ Vault secrets (`add_secret`, `add_secret_version`) live in `secrets`; Object Sto
 uploads in flight in `uploads`. `deny` emulates an IAM policy that does not let a principal use a
 service or a resource (see `denial`). Named instances (`add_named_instance`), each with its own
 metadata document and certificate, are the one seed that survives `reset()`.
+
+Identity (iam.py): `compartments` (the tenancy and its default compartment, `add_compartment`),
+`dynamic_groups` (`add_dynamic_group`) and `policies` (`add_policy`), which the services check only
+while `enforce_policies(True)` is in force (off at the start and after `reset()`); `repositories`
+places OCIR repositories in compartments for those checks (`add_repository`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import datetime as dt
 import hmac
 import re
 import threading
+import time
 from collections.abc import Iterable
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -32,6 +38,16 @@ from .pki import api_key_fingerprint
 from .principal import Principal
 from .requestlog import RequestLog
 from .buckets import Bucket, MultipartUpload, StoredObject
+from .iam import (
+    DEFAULT_ACTIVATION_SECONDS,
+    Compartment,
+    DynamicGroup,
+    Policy,
+    default_compartments,
+    new_ocid,
+    parse_statements,
+)
+from .iam_language import parse_matching_rule
 from .vault_secrets import Secret, new_secret_id
 
 SecretContent = bytes | str
@@ -65,6 +81,14 @@ class State:
             self.uploads: dict[str, MultipartUpload] = {}  # upload id -> multipart upload in flight
             # (service or None for every service, subject) -> status; see deny()
             self.denials: dict[tuple[str | None, str], int] = {}
+            # Identity (iam.py): OCID -> compartment / dynamic group / policy; enforcement off (see enforce_policies)
+            self.compartments: dict[str, Compartment] = default_compartments()
+            self.dynamic_groups: dict[str, DynamicGroup] = {}
+            self.policies: dict[str, Policy] = {}
+            self.policy_enforcement = False
+            self.iam_activation_seconds: float | None = DEFAULT_ACTIVATION_SECONDS
+            self.retry_tokens: dict[tuple[str, str], str] = {}  # (kind, opc-retry-token) -> OCID it created
+            self.repositories: dict[str, str] = {}  # OCIR repository name (without namespace) -> compartment OCID
             self.add_api_key(self.credentials.api_key.key.public_key())
             self.add_instance(self.credentials.instance)
             for identity in self.named_instances.values():
@@ -87,18 +111,22 @@ class State:
         with self.lock:
             self.instances[identity.fingerprint] = identity
 
-    def add_named_instance(self, name: str) -> InstanceIdentity:
+    def add_named_instance(self, name: str, *, compartment_id: str | None = None) -> InstanceIdentity:
         """One more compute instance of the tenancy, served at /instances/<name>/opc/v2/: its own OCID
         (realm.named_instance_id) and leaf certificate from the shared intermediate, the default
-        tenancy and compartment, `name` as display name and host name. Its certificate federates.
-        Seeding a name again returns the instance it already has; reset() keeps named instances."""
+        tenancy, the compartment `compartment_id` (default realm.COMPARTMENT), `name` as display name and
+        host name. Its certificate federates. Seeding a name again returns the instance it already has
+        (ValueError if it names another compartment); reset() keeps named instances."""
         if not re.fullmatch(realm.INSTANCE_NAME_PATTERN, name or ""):
             raise ValueError(f"instance name {name!r} is not a host-name label")
         with self.lock:
             identity = self.named_instances.get(name)
+            if identity is not None and compartment_id not in (None, identity.compartment):
+                raise ValueError(f"instance {name!r} is already in compartment {identity.compartment}")
             if identity is None:
                 identity = InstanceIdentity.create(self.credentials.instance_ca,
-                                                   instance_id=realm.named_instance_id(name), name=name)
+                                                   instance_id=realm.named_instance_id(name), name=name,
+                                                   compartment=compartment_id or realm.COMPARTMENT)
                 self.named_instances[name] = identity
             self.add_instance(identity)
             return identity
@@ -183,6 +211,74 @@ class State:
             raise ValueError(f"service must be one of {POLICY_SERVICES} (or none for all)")
         with self.lock:
             self.denials[(service, subject)] = status
+
+    # -- identity ----------------------------------------------------------------------------------------
+    def enforce_policies(self, enabled: bool = True) -> None:
+        """Switch IAM policy enforcement for instance and resource principals (iam.py); reset() turns it off."""
+        with self.lock:
+            self.policy_enforcement = bool(enabled)
+
+    def add_compartment(self, name: str, *, parent_id: str = realm.TENANCY, description: str = "") -> Compartment:
+        """A compartment below `parent_id` (KeyError if unknown); an existing one of that name there is returned."""
+        with self.lock:
+            if parent_id not in self.compartments:
+                raise KeyError(f"no compartment {parent_id}")
+            found = next((c for c in self.compartments.values()
+                          if c.parent_id == parent_id and c.name.lower() == name.lower()), None)
+            if found is None:
+                found = Compartment(new_ocid("compartment"), name, parent_id, description)
+                self.compartments[found.id] = found
+            return found
+
+    def activation_time(self) -> float | None:
+        """When a dynamic group or policy created now becomes ACTIVE (time.monotonic()), None for never."""
+        delay = self.iam_activation_seconds
+        return None if delay is None else time.monotonic() + delay
+
+    def add_dynamic_group(self, name: str, matching_rule: str, *, description: str = "",
+                          active: bool = True) -> DynamicGroup:
+        """A dynamic group (ACTIVE at once unless `active=False`: then as if just created through the API).
+        RuleError for a rule outside the understood subset, ValueError for a name that is taken."""
+        rule = parse_matching_rule(matching_rule)
+        with self.lock:
+            if any(g.name.lower() == name.lower() for g in self.dynamic_groups.values()):
+                raise ValueError(f"a dynamic group named {name!r} exists")
+            group = DynamicGroup(id=new_ocid("dynamicgroup"), name=name, description=description or name,
+                                 matching_rule=matching_rule, rule=rule,
+                                 active_at=0.0 if active else self.activation_time())
+            self.dynamic_groups[group.id] = group
+            return group
+
+    def add_policy(self, name: str, statements: list[str], *, compartment_id: str = realm.TENANCY,
+                   description: str = "", version_date: dt.date | None = None, active: bool = True) -> Policy:
+        """A policy attached to `compartment_id` (ACTIVE at once unless `active=False`). RuleError for a
+        statement outside the understood subset, ValueError for a name taken anywhere in the tenancy."""
+        with self.lock:
+            if compartment_id not in self.compartments:
+                raise KeyError(f"no compartment {compartment_id}")
+            parsed = parse_statements(self, compartment_id, statements)
+            if any(p.name.lower() == name.lower() for p in self.policies.values()):
+                raise ValueError(f"a policy named {name!r} exists")
+            policy = Policy(id=new_ocid("policy"), compartment_id=compartment_id, name=name,
+                            description=description or name, statements=list(statements), parsed=parsed,
+                            version_date=version_date, active_at=0.0 if active else self.activation_time())
+            self.policies[policy.id] = policy
+            return policy
+
+    def dynamic_group_by_name(self, name: str) -> DynamicGroup | None:
+        with self.lock:
+            return next((g for g in self.dynamic_groups.values() if g.name == name), None)
+
+    def policy_by_name(self, name: str) -> Policy | None:
+        with self.lock:
+            return next((p for p in self.policies.values() if p.name == name), None)
+
+    def add_repository(self, name: str, *, compartment_id: str = realm.COMPARTMENT) -> None:
+        """Place OCIR repository `name` (without the namespace) in a compartment, for policy checks of
+        pulls and pushes; a repository never placed is in the tenancy's root compartment, where OCIR
+        creates repositories on a first push."""
+        with self.lock:
+            self.repositories[name] = compartment_id
 
     # -- lookups used by authentication ----------------------------------------------------------------
     def api_key(self, key_id: str) -> tuple[rsa.RSAPublicKey, str] | None:

@@ -28,7 +28,7 @@ def test_get_namespace_with_the_config_file_api_key(oci_emulator_env, clean_oci_
     assert entry | {"seq": 0, "time": 0} == {
         "seq": 0, "time": 0, "service": "object_storage", "method": "GET",
         "host": f"objectstorage.{realm.REGION}.{realm.REALM_DOMAIN}",
-        "path": "/n", "query": "", "status": 200, "error": None,
+        "path": "/n", "query": "", "status": 200, "error": None, "policy": [],
         "principal": {"type": "api_key", "id": realm.USER, "credential": "api_key"}}
 
 

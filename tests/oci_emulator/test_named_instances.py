@@ -78,7 +78,7 @@ def test_named_instances_survive_reset_and_seed_over_http(clean_oci_emulator, di
     seed = f"{clean_oci_emulator.url}/_emulator/seed/instance"
     first = direct.post(seed, json={"name": "named-c1"}).json()
     assert first == {"name": "named-c1", "instance_id": realm.named_instance_id("named-c1"),
-                     "metadata_path": "/instances/named-c1/opc/v2"}
+                     "compartment_id": realm.COMPARTMENT, "metadata_path": "/instances/named-c1/opc/v2"}
     assert direct.post(seed, json={"name": "named-c1"}).json() == first, "seeding again is harmless"
     assert direct.post(seed, json={"name": "no/slashes"}).status_code == 400
     assert direct.post(seed, json={}).status_code == 400

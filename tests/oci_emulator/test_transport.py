@@ -24,7 +24,8 @@ def test_a_real_cloud_endpoint_fails_closed(oci_emulator_env, clean_oci_emulator
     assert "403" in str(failure.value)
     assert clean_oci_emulator.requests == [{
         **clean_oci_emulator.requests[0], "method": "CONNECT", "host": "objectstorage.us-ashburn-1.oraclecloud.com:443",
-        "status": 403, "error": "Forbidden", "principal": {"type": "none", "id": None, "credential": None}}]
+        "status": 403, "error": "Forbidden", "principal": {"type": "none", "id": None, "credential": None},
+        "policy": []}]
 
 
 def test_the_plain_http_proxy_does_not_forward_to_other_local_services(clean_oci_emulator):

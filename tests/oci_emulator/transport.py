@@ -162,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.state.log.record(
                 method=request.method, host=request.host, path=request.path, query=request.query_string,
                 status=response.status, principal=request.principal, error=response.error_code,
-                service=route.service if route is not None else None)
+                service=route.service if route is not None else None, policy=request.policy)
         self._send(response.with_request_id(self.headers.get("opc-request-id")))
 
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815 - http.server names

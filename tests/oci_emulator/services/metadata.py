@@ -83,12 +83,13 @@ def get_identity(request: Request, state: State) -> Response:
 
 
 def seed_instance(state: State, body: dict) -> dict:
-    """{"name": ...} -> {"name", "instance_id"}: a named instance (idempotent for a name)."""
+    """{"name": ..., "compartment_id"?: ...} -> {"name", "instance_id", "compartment_id", "metadata_path"}:
+    a named instance (idempotent for a name)."""
     try:
-        identity = state.add_named_instance(body.get("name"))
+        identity = state.add_named_instance(body.get("name"), compartment_id=body.get("compartment_id"))
     except (TypeError, ValueError) as exc:
         raise ApiError(400, "InvalidParameter", f"name: {exc}") from None
-    return {"name": identity.name, "instance_id": identity.instance_id,
+    return {"name": identity.name, "instance_id": identity.instance_id, "compartment_id": identity.compartment,
             "metadata_path": f"/instances/{identity.name}/opc/v2"}
 
 

@@ -2,31 +2,37 @@
 and ocifs use it. `{ns}` must be the tenancy's namespace (realm.NAMESPACE).
 
     GET    /n/                                   GetNamespace (any authenticated principal; no policy)
-    GET    /n/{ns}                               GetNamespaceMetadata
-    GET    /n/{ns}/b/?compartmentId=             ListBuckets (limit, page -> opc-next-page)
-    POST   /n/{ns}/b/                            CreateBucket (409 BucketAlreadyExists)
-    GET    /n/{ns}/b/{bucket}                    GetBucket (fields=approximateCount,approximateSize)
-    HEAD   /n/{ns}/b/{bucket}                    HeadBucket
-    DELETE /n/{ns}/b/{bucket}                    DeleteBucket (409 BucketNotEmpty with objects or uploads)
+    GET    /n/{ns}                               GetNamespaceMetadata           OBJECTSTORAGE_NAMESPACE_READ (tenancy)
+    GET    /n/{ns}/b/?compartmentId=             ListBuckets (limit, page -> opc-next-page)       BUCKET_INSPECT
+    POST   /n/{ns}/b/                            CreateBucket (409 BucketAlreadyExists)           BUCKET_CREATE
+    GET    /n/{ns}/b/{bucket}                    GetBucket (fields=approximateCount,approximateSize)  BUCKET_READ
+    HEAD   /n/{ns}/b/{bucket}                    HeadBucket                                       BUCKET_INSPECT
+    DELETE /n/{ns}/b/{bucket}                    DeleteBucket (409 BucketNotEmpty with objects or uploads)  BUCKET_DELETE
     GET    /n/{ns}/b/{bucket}/o/                 ListObjects (prefix, delimiter -> prefixes, start, end,
-                                                 startAfter, limit, fields -> nextStartWith)
+                                                 startAfter, limit, fields -> nextStartWith)      OBJECT_INSPECT
     PUT    /n/{ns}/b/{bucket}/o/{object}         PutObject (Content-MD5 checked, if-match / if-none-match: *)
-    GET    /n/{ns}/b/{bucket}/o/{object}         GetObject (Range: bytes=a-b | a- | -n -> 206; 416)
-    HEAD   /n/{ns}/b/{bucket}/o/{object}         HeadObject (content-length, etag, last-modified, md5s, type)
-    DELETE /n/{ns}/b/{bucket}/o/{object}         DeleteObject (404 ObjectNotFound when missing)
-    POST   /n/{ns}/b/{bucket}/actions/renameObject   RenameObject
-    POST   /n/{ns}/b/{bucket}/u/                 CreateMultipartUpload
-    GET    /n/{ns}/b/{bucket}/u/                 ListMultipartUploads
-    PUT    /n/{ns}/b/{bucket}/u/{object}?uploadId=&uploadPartNum=   UploadPart
-    POST   /n/{ns}/b/{bucket}/u/{object}?uploadId=                  CommitMultipartUpload (partsToCommit)
-    DELETE /n/{ns}/b/{bucket}/u/{object}?uploadId=                  AbortMultipartUpload
-    GET    /n/{ns}/b/{bucket}/u/{object}?uploadId=                  ListMultipartUploadParts
+                                                 OBJECT_CREATE, or OBJECT_OVERWRITE for an object that is there
+    GET    /n/{ns}/b/{bucket}/o/{object}         GetObject (Range: bytes=a-b | a- | -n -> 206; 416)  OBJECT_READ
+    HEAD   /n/{ns}/b/{bucket}/o/{object}         HeadObject (content-length, etag, last-modified, md5s, type)  OBJECT_READ
+    DELETE /n/{ns}/b/{bucket}/o/{object}         DeleteObject (404 ObjectNotFound when missing)   OBJECT_DELETE
+    POST   /n/{ns}/b/{bucket}/actions/renameObject   RenameObject                     OBJECT_CREATE, OBJECT_DELETE
+    POST   /n/{ns}/b/{bucket}/u/                 CreateMultipartUpload                            OBJECT_CREATE
+    GET    /n/{ns}/b/{bucket}/u/                 ListMultipartUploads                             OBJECT_READ
+    PUT    /n/{ns}/b/{bucket}/u/{object}?uploadId=&uploadPartNum=   UploadPart                    OBJECT_CREATE
+    POST   /n/{ns}/b/{bucket}/u/{object}?uploadId=                  CommitMultipartUpload (partsToCommit)  OBJECT_CREATE
+    DELETE /n/{ns}/b/{bucket}/u/{object}?uploadId=                  AbortMultipartUpload          OBJECT_DELETE
+    GET    /n/{ns}/b/{bucket}/u/{object}?uploadId=                  ListMultipartUploadParts      OBJECT_INSPECT
 
 Errors use OCI's codes: 404 NamespaceNotFound / BucketNotFound / ObjectNotFound / UploadNotFound,
 409 BucketAlreadyExists / BucketNotEmpty, 400 UnmatchedContentMD5 (a Content-MD5 that does not
-match the body), 412 IfMatchFailed / IfNoneMatchFailed, 416 InvalidRange. `State.deny` emulates
-policies (service "object_storage"): by principal type or OCID, bucket name or the bucket's
-compartment; a denied call gets the same 404 a missing bucket does, or 401 / 403 when asked.
+match the body), 412 IfMatchFailed / IfNoneMatchFailed, 416 InvalidRange. `State.deny` refuses
+(service "object_storage"): by principal type or OCID, bucket name or the bucket's compartment; a
+denied call gets the same 404 a missing bucket does, or 401 / 403 when asked.
+
+While policies are enforced (State.enforce_policies), instance and resource principals need the
+permission each operation names above (iam_language.PERMISSIONS says which verb on which resource
+type grants it) in the bucket's compartment, with target.bucket.name for conditions;
+refused, they get BucketNotFound (NotAuthorizedOrNotFound for ListBuckets and CreateBucket), as from OCI.
 Storage model and checksums: buckets.py.
 
 Seeds: `bucket` ({name, compartment_id?, metadata?, objects?: {name: text}, objects_base64?: {name: base64}}).
@@ -43,6 +49,7 @@ from typing import TYPE_CHECKING
 
 from .. import realm
 from ..buckets import Bucket, MultipartUpload, StoredObject, UploadPart, md5_base64
+from ..iam import authorize
 from ..routing import ApiError, Request, Response, Route, not_authenticated, not_found
 from ..signature import signed
 from ..vault_secrets import timestamp
@@ -78,8 +85,10 @@ def _bucket_not_found(namespace: str, name: str) -> ApiError:
                                            f"'{namespace}' or you are not authorized to access it")
 
 
-def _namespace(request: Request, state: State, compartment_id: str | None = None) -> str:
-    """The namespace in the path, for calls on the namespace itself (list and create buckets)."""
+def _namespace(request: Request, state: State, compartment_id: str | None = None,
+               permission: str | None = None, bucket_name: str | None = None) -> str:
+    """The namespace in the path, for calls on the namespace itself (list and create buckets), after the
+    `deny` and policy checks (`permission` in `compartment_id`; the tenancy when None)."""
     namespace = request.params["ns"]
     status = state.denial(request.principal, compartment_id, service=SERVICE)
     if status is not None:
@@ -87,17 +96,27 @@ def _namespace(request: Request, state: State, compartment_id: str | None = None
     if namespace != state.namespace:
         raise ApiError(404, "NamespaceNotFound", f"You do not have authorization to perform this request, or "
                                                  f"the namespace '{namespace}' could not be found.")
+    if permission and not authorize(request, state, permission, compartment_id, bucket_name=bucket_name):
+        raise not_found()
     return namespace
 
 
-def _bucket(request: Request, state: State) -> Bucket:
-    """The bucket in the path; a wrong namespace, a missing bucket and a denial all answer BucketNotFound."""
+def _bucket(request: Request, state: State, *permissions: str) -> Bucket:
+    """The bucket in the path, after the `deny` and policy checks (each of `permissions` in the bucket's
+    compartment); a wrong namespace, a missing bucket and a refusal all answer BucketNotFound."""
     namespace, name = request.params["ns"], request.params["bucket"]
     bucket = state.bucket(name) if namespace == state.namespace else None
     status = state.denial(request.principal, name, bucket.compartment_id if bucket else None, service=SERVICE)
     if status is not None or bucket is None:
         raise _refuse(status or 404, _bucket_not_found(namespace, name))
+    _authorize(request, state, bucket, *permissions)
     return bucket
+
+
+def _authorize(request: Request, state: State, bucket: Bucket, *permissions: str) -> None:
+    for permission in permissions:
+        if not authorize(request, state, permission, bucket.compartment_id, bucket_name=bucket.name):
+            raise _bucket_not_found(bucket.namespace, bucket.name)
 
 
 def _object(bucket: Bucket, name: str) -> StoredObject:
@@ -138,7 +157,7 @@ def get_namespace(request: Request, state: State) -> Response:
 
 
 def get_namespace_metadata(request: Request, state: State) -> Response:
-    namespace = _namespace(request, state)
+    namespace = _namespace(request, state, realm.TENANCY, "OBJECTSTORAGE_NAMESPACE_READ")
     return Response.json({"namespace": namespace, "defaultS3CompartmentId": realm.COMPARTMENT,
                           "defaultSwiftCompartmentId": realm.COMPARTMENT})
 
@@ -172,7 +191,7 @@ def list_buckets(request: Request, state: State) -> Response:
     compartment_id = request.arg("compartmentId")
     if not compartment_id:
         raise ApiError(400, "MissingCompartmentId", "compartmentId is required.")
-    _namespace(request, state, compartment_id)
+    _namespace(request, state, compartment_id, "BUCKET_INSPECT")
     limit = _int_arg(request, "limit", MAX_PAGE, MAX_PAGE, "InvalidLimit")
     page = request.arg("page") or ""
     with state.lock:
@@ -193,6 +212,8 @@ def create_bucket(request: Request, state: State) -> Response:
     status = state.denial(request.principal, name, service=SERVICE)
     if status is not None:
         raise _refuse(status, not_found())
+    if not authorize(request, state, "BUCKET_CREATE", compartment_id, bucket_name=name):
+        raise not_found()
     with state.lock:
         if state.bucket(name) is not None:
             raise ApiError(409, "BucketAlreadyExists", f"Either the bucket '{name}' in namespace "
@@ -204,12 +225,13 @@ def create_bucket(request: Request, state: State) -> Response:
 
 
 def get_bucket(request: Request, state: State) -> Response:
-    return _bucket_response(_bucket(request, state), request)
+    permission = "BUCKET_INSPECT" if request.method == "HEAD" else "BUCKET_READ"
+    return _bucket_response(_bucket(request, state, permission), request)
 
 
 def delete_bucket(request: Request, state: State) -> Response:
     with state.lock:
-        bucket = _bucket(request, state)
+        bucket = _bucket(request, state, "BUCKET_DELETE")
         _check_if_match(request, bucket.etag)
         if bucket.objects or any(u.bucket == bucket.name for u in state.uploads.values()):
             raise ApiError(409, "BucketNotEmpty", f"Bucket named '{bucket.name}' is not empty. Delete all objects "
@@ -264,6 +286,8 @@ def _object_headers(stored: StoredObject) -> dict[str, str]:
 
 def put_object(request: Request, state: State) -> Response:
     bucket = _bucket(request, state)
+    _authorize(request, state, bucket, "OBJECT_OVERWRITE" if request.params["object"] in bucket.objects
+               else "OBJECT_CREATE")
     digest = _checked_body(request)
     metadata, content_headers = _upload_headers(request)
     stored = StoredObject(request.params["object"], request.body,
@@ -294,7 +318,7 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 def get_object(request: Request, state: State) -> Response:
-    bucket = _bucket(request, state)
+    bucket = _bucket(request, state, "OBJECT_READ")
     with state.lock:
         stored = _object(bucket, request.params["object"])
     headers = _object_headers(stored)
@@ -319,7 +343,7 @@ def get_object(request: Request, state: State) -> Response:
 
 
 def delete_object(request: Request, state: State) -> Response:
-    bucket = _bucket(request, state)
+    bucket = _bucket(request, state, "OBJECT_DELETE")
     with state.lock:
         stored = _object(bucket, request.params["object"])
         _check_if_match(request, stored.etag)
@@ -328,7 +352,7 @@ def delete_object(request: Request, state: State) -> Response:
 
 
 def rename_object(request: Request, state: State) -> Response:
-    bucket = _bucket(request, state)
+    bucket = _bucket(request, state, "OBJECT_CREATE", "OBJECT_DELETE")
     details = request.json()
     source, new = details.get("sourceName"), details.get("newName")
     if not source or not new:
@@ -379,7 +403,7 @@ def _object_summary(stored: StoredObject, fields: set[str]) -> dict:
 
 
 def list_objects(request: Request, state: State) -> Response:
-    bucket = _bucket(request, state)
+    bucket = _bucket(request, state, "OBJECT_INSPECT")
     fields = {f.strip() for f in ",".join(request.query.get("fields", [])).split(",") if f.strip()}
     if fields - set(OBJECT_FIELDS):
         raise ApiError(400, "InvalidParameter", f"fields must be among {', '.join(OBJECT_FIELDS)}.")
@@ -403,7 +427,7 @@ def _upload_json(upload: MultipartUpload) -> dict:
 
 
 def create_multipart_upload(request: Request, state: State) -> Response:
-    bucket = _bucket(request, state)
+    bucket = _bucket(request, state, "OBJECT_CREATE")
     details = request.json()
     if not details.get("object"):
         raise ApiError(400, "MissingObjectName", "object is required.")
@@ -421,7 +445,7 @@ def create_multipart_upload(request: Request, state: State) -> Response:
 
 
 def upload_part(request: Request, state: State) -> Response:
-    bucket = _bucket(request, state)
+    bucket = _bucket(request, state, "OBJECT_CREATE")
     number = _int_arg(request, "uploadPartNum", 0, MAX_PART_NUMBER, "InvalidUploadPartNumber")
     if not number:
         raise ApiError(400, "InvalidUploadPartNumber", "uploadPartNum is required.")
@@ -432,7 +456,7 @@ def upload_part(request: Request, state: State) -> Response:
 
 
 def commit_multipart_upload(request: Request, state: State) -> Response:
-    bucket = _bucket(request, state)
+    bucket = _bucket(request, state, "OBJECT_CREATE")
     details = request.json()
     try:
         wanted = {int(p["partNum"]): str(p["etag"]) for p in details.get("partsToCommit") or []}
@@ -454,14 +478,14 @@ def commit_multipart_upload(request: Request, state: State) -> Response:
 
 
 def abort_multipart_upload(request: Request, state: State) -> Response:
-    bucket = _bucket(request, state)
+    bucket = _bucket(request, state, "OBJECT_DELETE")
     with state.lock:
         del state.uploads[_upload(request, bucket, state).id]
     return Response(204)
 
 
 def list_multipart_uploads(request: Request, state: State) -> Response:
-    bucket = _bucket(request, state)
+    bucket = _bucket(request, state, "OBJECT_READ")
     with state.lock:
         uploads = sorted((u for u in state.uploads.values() if u.bucket == bucket.name),
                          key=lambda u: (u.object, u.time_created))
@@ -469,7 +493,7 @@ def list_multipart_uploads(request: Request, state: State) -> Response:
 
 
 def list_multipart_upload_parts(request: Request, state: State) -> Response:
-    bucket = _bucket(request, state)
+    bucket = _bucket(request, state, "OBJECT_INSPECT")
     with state.lock:
         parts = sorted(_upload(request, bucket, state).parts.values(), key=lambda p: p.number)
         return Response.json([{"partNumber": p.number, "etag": p.etag, "md5": p.md5, "size": len(p.data)}

@@ -9,8 +9,11 @@ PREVIOUS, DEPRECATED); every selector given must match the same version, none me
 Content is answered as `secretBundleContent: {contentType: BASE64, content}`.
 
 Like OCI, an unknown secret, an unknown version and a call no policy allows are all 404
-NotAuthorizedOrNotFound. `State.deny` emulates the policy: by principal type or OCID, secret or vault
-OCID, answered 404 (as OCI does) or, to test a client's handling of them, 401 / 403.
+NotAuthorizedOrNotFound. `State.deny` refuses by principal type or OCID, secret or vault OCID,
+answered 404 (as OCI does) or, to test a client's handling of them, 401 / 403. While policies are
+enforced (State.enforce_policies), instance and resource principals also need SECRET_BUNDLE_READ
+(`read secret-bundles`, `read secret-family`...) in the secret's compartment; conditions may use
+target.secret.id, target.secret.name and target.vault.id.
 
 Seeds: `secret` ({name, content | content_base64 | contents, vault_id?, compartment_id?, stage?,
 version_name?, metadata?} or {secret_id, content...} for a new version of a known secret) and `deny`
@@ -25,6 +28,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from .. import realm
+from ..iam import authorize
 from ..routing import ApiError, Request, Response, Route, not_authenticated, not_found
 from ..signature import signed
 from ..vault_secrets import STAGES, Secret, SecretVersion, timestamp
@@ -46,6 +50,9 @@ def _check_denial(request: Request, state: State, secret: Secret | None = None) 
     if status == 403:
         raise ApiError(403, "NotAuthorized", "You are not authorized to perform this operation (denied by the emulator).")
     if status is not None:
+        raise not_found()
+    if secret is not None and not authorize(request, state, "SECRET_BUNDLE_READ", secret.compartment_id,
+                                            secret_id=secret.id, secret_name=secret.name, vault_id=secret.vault_id):
         raise not_found()
 
 
