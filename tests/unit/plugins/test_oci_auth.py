@@ -18,6 +18,7 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import (
     get_oci_config_and_signer,
     make_client,
     oci_auth_argument_spec,
+    principal_tenancy,
     retry_strategy,
 )
 
@@ -229,3 +230,25 @@ def test_make_client_reuses_an_identity_already_made(oci_home):
 
     assert config is auth[0] and client.base_client.signer is auth[1]
     assert client.base_client.timeout == (5, 5)
+
+
+def test_principal_tenancy_from_each_kind_of_principal():
+    class InstanceSigner:
+        tenancy_id = TENANCY
+
+    class ResourceSigner:
+        tenancy_id = None
+
+        @staticmethod
+        def get_claim(name):
+            return {"res_tenant": TENANCY}.get(name)
+
+    class BrokenTokenSigner:
+        @staticmethod
+        def get_claim(name):
+            raise ValueError("unreadable token")
+
+    assert principal_tenancy({"tenancy": TENANCY}, object()) == TENANCY
+    assert principal_tenancy({"region": "iad"}, InstanceSigner()) == TENANCY
+    assert principal_tenancy({"region": "iad"}, ResourceSigner()) == TENANCY
+    assert principal_tenancy({}, BrokenTokenSigner()) is None

@@ -197,7 +197,7 @@ def test_waiters_never_wait_in_check_mode():
 
 # -- the options' documentation -------------------------------------------------------------------------
 
-OCI_MODULES = ('object_storage_bucket', 'ocir_login', 'vault_secret_info')
+OCI_MODULES = ('iam_dynamic_group', 'iam_policy', 'object_storage_bucket', 'ocir_login', 'vault_secret_info')
 
 
 def test_the_doc_fragment_documents_the_common_options():

@@ -334,6 +334,19 @@ def get_oci_config_and_signer(params):
     return config, signer
 
 
+def principal_tenancy(config, signer):
+    """The OCID of the principal's tenancy, or None when neither tells it: the profile's ``tenancy`` (api_key,
+    security_token), the instance's or resource's (the signer's ``tenancy_id``, else the resource principal
+    token's ``res_tenant`` claim)."""
+    tenancy = (config or {}).get('tenancy') or getattr(signer, 'tenancy_id', None)
+    if not tenancy and hasattr(signer, 'get_claim'):
+        try:
+            tenancy = signer.get_claim('res_tenant')
+        except Exception:  # a token the SDK cannot read: the caller says it cannot tell
+            tenancy = None
+    return tenancy or None
+
+
 def retry_strategy(timeout):
     """A short, bounded retry (throttling, 5xx, connection errors): the SDK's default retries for up to 10
     minutes. ``OCI_SDK_DEFAULT_RETRY_ENABLED=false`` turns retries off, as it does for the SDK's default."""

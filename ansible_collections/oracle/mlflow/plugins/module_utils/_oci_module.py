@@ -13,8 +13,9 @@ It owns what every OCI module shares:
 * the OCI SDK check (``require_sdk``): right after the options by default, so that a module's code may use
   ``oci`` freely; a module that needs OCI for some tasks only passes ``sdk_required=False`` and the check
   runs when it first asks for the principal;
-* the principal, made once (``oci_auth()``), and SDK clients built from it with the collection's timeouts and
-  bounded retry, one per client class (``client(oci.object_storage.ObjectStorageClient)``);
+* the principal, made once (``oci_auth()``), its tenancy (``tenancy_id()``), and SDK clients built from it with
+  the collection's timeouts and bounded retry, one per client class
+  (``client(oci.object_storage.ObjectStorageClient)``);
 * waiting for work requests and lifecycle states (``_oci_wait``), which never waits in check mode;
 * one failure path: ``fail(error, **result)`` turns an ``OracleMlflowError`` (or the ``OciAuthError`` of the
   principal) into ``fail_json(msg=..., error_kind=..., **details)`` over the module's failure result.
@@ -46,6 +47,7 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._oci_auth import (
     get_oci_config_and_signer,
     make_client,
     oci_auth_argument_spec,
+    principal_tenancy,
 )
 from ansible_collections.oracle.mlflow.plugins.module_utils._oci_errors import auth_error
 from ansible_collections.oracle.mlflow.plugins.module_utils._oci_wait import (
@@ -121,6 +123,15 @@ class OciModule(AnsibleModule):
             except OciAuthError as exc:
                 raise auth_error(self.params['auth_type'], exc, why) from None
         return self._auth
+
+    def tenancy_id(self, why='finding the tenancy'):
+        """The OCID of the principal's tenancy (``_oci_auth.principal_tenancy``); raises ``OracleMlflowError('auth')``
+        when the principal does not tell it."""
+        tenancy = principal_tenancy(*self.oci_auth(why))
+        if not tenancy:
+            raise OracleMlflowError('auth', 'The OCI principal (auth_type=%s) does not say which tenancy it belongs '
+                                    'to: set compartment_id to the tenancy OCID.' % self.params['auth_type'])
+        return tenancy
 
     def client(self, client_class):
         """The ``client_class`` client (``oci.secrets.SecretsClient``...) for the principal, made once, with

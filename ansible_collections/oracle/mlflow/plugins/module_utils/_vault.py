@@ -33,7 +33,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections import namedtuple
 
 from ansible_collections.oracle.mlflow.plugins.module_utils._errors import OracleMlflowError
@@ -52,6 +51,7 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._oci_errors import (
     service_answer,
     service_details,
 )
+from ansible_collections.oracle.mlflow.plugins.module_utils._oci_ocid import parse_ocid
 
 if HAS_OCI_SDK:
     import oci
@@ -62,9 +62,6 @@ ON_FAILURE_CHOICES = ('error', 'warn', 'skip')
 SECRET_OCID_FORMAT = 'ocid1.vaultsecret.<realm>.<region>.<unique id>'
 VAULT_OCID_FORMAT = 'ocid1.vault.<realm>.<region>.<unique id>'
 
-# ocid1.<resource type>.<realm>.<region>[.<future use>].<unique id>, lower case.
-_OCID = re.compile(r'^ocid1\.(?P<type>[a-z0-9]+)\.(?P<realm>[a-z0-9]+)\.(?P<region>[a-z0-9-]*)'
-                   r'(?:\.(?P<future>[a-z0-9]+))?\.(?P<unique>[a-z0-9]+)$')
 
 SecretRef = namedtuple('SecretRef', ['secret_id', 'name', 'vault_id'])
 SecretRef.__doc__ = """A secret by OCID (``secret_id``), or by ``name`` in the vault ``vault_id``."""
@@ -72,12 +69,6 @@ SecretRef.__doc__ = """A secret by OCID (``secret_id``), or by ``name`` in the v
 
 # ---------------------------------------------------------------------------------------------
 # Inputs (pure)
-
-
-def parse_ocid(value):
-    """The parts of an OCID (dict: type, realm, region, future, unique), or None when it is not one."""
-    match = _OCID.match(value or '')
-    return match.groupdict() if match else None
 
 
 def _check_ocid(value, resource_type, option, expected):
