@@ -296,6 +296,8 @@ def _subjects(reader: _Reader, context: StatementContext) -> tuple[tuple[str, st
         if name.kind == "string":
             raise RuleError(f"quoted and domain-qualified group names ({name.text!r}) are not understood by the "
                             "emulator: write the dynamic group's name as it is")
+        if name.keyword in ("group", "any-user", "any-group", "service"):
+            raise RuleError(f"the emulator does not understand {name.text!r} subjects (dynamic groups only)")
         if name.kind != "word" or name.keyword in ("to", "dynamic-group"):
             raise RuleError(f"expected a dynamic group name, found {name.text!r}")
         if name.keyword == "id":

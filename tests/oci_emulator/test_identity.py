@@ -170,6 +170,7 @@ def test_policy_names_are_unique_in_the_tenancy(emu, identity):
 @pytest.mark.parametrize(("statement", "reason"), [
     ("allow group Administrators to manage all-resources in tenancy", "does not understand 'group' subjects"),
     ("allow any-user to read buckets in tenancy", "does not understand 'any-user' subjects"),
+    ("allow dynamic-group mlflow-dg, group admins to read buckets in tenancy", "does not understand 'group' subjects"),
     ("allow dynamic-group nosuch to read buckets in tenancy", "no dynamic group named 'nosuch'"),
     ("allow dynamic-group mlflow-dg to peek buckets in tenancy", "unknown verb 'peek'"),
     ("allow dynamic-group mlflow-dg to read instances in tenancy", "unknown resource type 'instances'"),
