@@ -265,3 +265,17 @@ def test_a_retried_create_answers_what_the_first_made(emu, identity):
 
     assert again.id == first.id and len(emu.state.dynamic_groups) == 1
     assert refusal(lambda: identity.create_dynamic_group(details, opc_retry_token="token-2")).status == 409
+
+
+def test_the_sdks_composite_operations_wait_for_active(emu, identity):
+    composite = oci.identity.IdentityClientCompositeOperations(identity)
+    emu.state.add_dynamic_group("mlflow-dg", RULE)
+
+    policy = composite.create_policy_and_wait_for_state(
+        oci.identity.models.CreatePolicyDetails(compartment_id=realm.TENANCY, name="waited", description="d",
+                                                statements=["allow dynamic-group mlflow-dg to read repos in tenancy"]),
+        wait_for_states=["ACTIVE"], waiter_kwargs={"max_wait_seconds": 30}).data
+
+    assert policy.lifecycle_state == "ACTIVE"
+    gets = [e for e in emu.requests_for("identity") if e["method"] == "GET"]
+    assert gets and {e["path"] for e in gets} == {f"/20160918/policies/{policy.id}"}

@@ -266,8 +266,7 @@ class IamResourceManager(object):
         return self.call(doing, oci.pagination.list_call_get_all_results, method, *args, **kwargs).data
 
     def find(self):
-        """``(resource or None, the other resources of the compartment)``; a name that differs only in case is
-        taken: OCI refuses a second one."""
+        """``(resource or None, the other resources of the compartment)``: the one with exactly this name."""
         found, others = None, []
         for item in self.list_all():
             if getattr(item, 'lifecycle_state', None) == 'DELETED':
@@ -276,13 +275,16 @@ class IamResourceManager(object):
                 found = item
             else:
                 others.append(item)
+        return found, others
+
+    def check_case_clash(self, others):
+        """A name that differs only in case is taken: OCI refuses a second one (and this one is not it)."""
         clash = next((item for item in others if item.name.lower() == self.name.lower()), None)
-        if found is None and clash is not None:
+        if clash is not None:
             raise OracleMlflowError('conflict', "The %s named '%s' (%s) is there in %s: OCI names are unique whatever "
                                     "their case, so '%s' cannot be created. Use name '%s', or another name."
                                     % (self.kind, clash.name, clash.id, self.where(), self.name, clash.name),
                                     resource_id=clash.id)
-        return found, others
 
     def where(self):
         return 'compartment %s' % self.compartment_id
@@ -310,6 +312,7 @@ class IamResourceManager(object):
 
     def present(self, current, others):
         if current is None:
+            self.check_case_clash(others)
             if self.module.check_mode:
                 self.check_mode_clash()
                 after = dict(state='present', name=self.name)
