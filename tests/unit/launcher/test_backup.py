@@ -76,6 +76,7 @@ def test_a_backup_holds_the_database_the_artifacts_and_a_manifest(server):
     copy.write_bytes(gzip.decompress((folder / "mlflow.db.gz").read_bytes()))
     assert names(copy) == ["run-0", "run-1", "run-2"]
     assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    assert {oct(f.stat().st_mode & 0o777) for f in folder.iterdir()} == {"0o600"}
     # Nothing is left in the server's temp space.
     assert sorted(os.listdir(data_dir / "tmp")) == ["check.db"]
 

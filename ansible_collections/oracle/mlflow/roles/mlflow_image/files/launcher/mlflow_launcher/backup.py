@@ -538,7 +538,16 @@ def _artifact_stats(directory):
 
 
 def take_backup(config, targets, keep=0, now=_now, mysql_snapshot=MysqlSnapshot):
-    """Back up the database (and local artifacts) to every target; returns the report dict."""
+    """Back up the database (and local artifacts) to every target; returns the report dict. The files are
+    the server's uid's only (0600): they hold the whole database."""
+    umask = os.umask(0o077)
+    try:
+        return _take_backup(config, targets, keep, now, mysql_snapshot)
+    finally:
+        os.umask(umask)
+
+
+def _take_backup(config, targets, keep, now, mysql_snapshot):
     started = now()
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     staging = os.path.join(config.tmpdir, f"backup-{stamp}")
