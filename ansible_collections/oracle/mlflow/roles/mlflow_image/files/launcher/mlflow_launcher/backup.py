@@ -454,8 +454,8 @@ def mysql_load(target, dump, connect=_mysql_connect):
         cursor = connection.cursor()
         cursor.execute("SET foreign_key_checks = 0")
         cursor.execute("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")
-        for (table,) in cursor.fetchall():
-            cursor.execute(f"DROP TABLE {_quote_ident(table)}")
+        for row in cursor.fetchall():        # (name, type)
+            cursor.execute(f"DROP TABLE {_quote_ident(row[0])}")
         for raw in dump:
             statement = raw.decode("utf-8").rstrip("\n")
             if statement and not statement.startswith("--"):
@@ -568,7 +568,7 @@ def _take_backup(config, targets, keep, now, mysql_snapshot):
             os.makedirs(staging, mode=0o700, exist_ok=True)
             cleanup.callback(shutil.rmtree, staging, True)
             copy = os.path.join(staging, "mlflow.db")
-            revision, counts, _ = sqlite_snapshot(config.sqlite_file, copy)
+            revision, counts = sqlite_snapshot(config.sqlite_file, copy)[:2]
             auth_revision = None
             database = {"backend": "sqlite", "file": os.path.basename(config.sqlite_file)}
             files = [("mlflow.db.gz", "database", _file_producer(copy))]
