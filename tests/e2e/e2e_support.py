@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -23,6 +24,12 @@ from ansible_collections.oracle.mlflow.plugins.module_utils._env_contract import
 # What a container on the host network needs to reach the emulator (see tests/oci_emulator/README).
 from oci_emulator.environment import PASSED_VARS  # noqa: E402,F401
 from support.fleet import free_port  # noqa: E402,F401  (one definition, for the e2e tests and benchmarks)
+
+
+# A developer on a shared machine can build and run the image under names of their own: role variables as JSON,
+# e.g. {"mlflow_image_name": "me-oci-mlflow", "mlflow_image_build_dir": "/var/tmp/me-image",
+# "mlflow_image_extra_tags": [], "mlflow_server_image": "me-oci-mlflow:3.17.2"} (the tests that honour it merge it in).
+IMAGE_VARS = json.loads(os.environ.get("MLFLOW_E2E_IMAGE_VARS", "{}"))
 
 
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:

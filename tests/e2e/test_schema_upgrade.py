@@ -8,6 +8,7 @@ running container alone. Databases the role creates are utf8mb4.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import uuid
@@ -16,11 +17,13 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from e2e_support import create_database, docker, drop_database, inspect, process_args, sql, wait_healthy
+from e2e_support import (
+    IMAGE_VARS, create_database, docker, drop_database, inspect, process_args, sql, wait_healthy,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("served_image")]  # docker runs the image itself
 
-IMAGE = "oci-mlflow:latest"
+IMAGE = IMAGE_VARS.get("mlflow_server_image", "oci-mlflow:latest")
 PASSWORD = "up@grade:w/rd%#1"
 ENCODED = "up%40grade%3Aw%2Frd%25%231"
 ADMIN_PASSWORD = "adm!n:p@ss/wd#9"
@@ -86,8 +89,8 @@ def make_old_schema(database: str, tmp_path: Path) -> str:
 def role_vars(name: str, port: int, tmp_path: Path, **extra) -> dict:
     return {"mlflow_server_container_name": name, "mlflow_server_port": port,
             "mlflow_server_data_dir": str(tmp_path / "data"),
-            "mlflow_server_config_dir": str(tmp_path / "etc"),
-            "mlflow_server_backend_provider": "mysql", "mlflow_server_workers": 1, **extra}
+            "mlflow_server_config_dir": str(tmp_path / "etc"), "mlflow_backup_dir": str(tmp_path / "backups"),
+            "mlflow_server_backend_provider": "mysql", "mlflow_server_workers": 1, **IMAGE_VARS, **extra}
 
 
 def test_an_older_schema_is_upgraded_once_and_a_failed_upgrade_keeps_the_server(
@@ -103,6 +106,13 @@ def test_an_older_schema_is_upgraded_once_and_a_failed_upgrade_keeps_the_server(
         assert head != old
         assert f"upgraded the schema from {old} to revision {head}" in flat(run.output)
         assert PASSWORD not in run.output and ENCODED not in run.output
+        # The role backed the database up first (mlflow_server_db_backup), at the revision it found.
+        [backup] = sorted((tmp_path / "backups").iterdir())
+        assert backup.name.startswith("mlflow-") and backup.name.endswith(f"-{old}")
+        assert f"before the schema change, backup {backup.name} (" in flat(run.output)
+        manifest = json.loads((backup / "manifest.json").read_text())
+        assert manifest["schema_revision"] == old and manifest["database"]["backend"] == "mysql"
+        assert manifest["tables"]["experiments"] == 1
         client = MlflowClient(tracking_uri=f"http://127.0.0.1:{port}")
         assert client.get_experiment_by_name("made-before-the-upgrade") is not None
         run_id = client.create_run(client.create_experiment("after-the-upgrade")).info.run_id
@@ -112,6 +122,7 @@ def test_an_older_schema_is_upgraded_once_and_a_failed_upgrade_keeps_the_server(
         again = run_playbook("deploy.yml", variables)
         assert again.returncode == 0 and again.changed == 0, again.output[-3000:]
         assert "upgraded the schema" not in again.output
+        assert len(list((tmp_path / "backups").iterdir())) == 1    # a current schema: no backup
         assert inspect(name)["Id"] == container["Id"]
 
         # A migration that breaks half-way: the database claims an old revision but holds the new

@@ -4,7 +4,7 @@ Stdlib only, except where a feature needs the image's packages: the `oci` SDK (D
 oci:// artifact stores) and mysql-connector (the database wait) are imported inside the functions
 that use them.
 
-Usage: mlflow-launcher [serve|db-upgrade|db-create|healthcheck|print-command] [args]
+Usage: mlflow-launcher [serve|db-upgrade|db-create|backup|restore|healthcheck|print-command] [args]
 (the image runs `python -m mlflow_launcher`).
 
 This is the only place that knows how the contract (MLFLOW_HOST, BACKEND_PROVIDER, DB*, ...)
@@ -14,9 +14,9 @@ Every configuration error is one line on stderr and exit code 2, naming the vari
 
 One job per module: config (the env contract), envfile, command (argv, directories), oci_identity
 (OCIFS_IAM_TYPE, for every OCI client), artifacts (the oci:// store at start), vault
-(DB_SECRET_OCID), database (the wait), schema (db-upgrade), provision (db-create), health
-(healthcheck), cli (main). The names below are
-re-exported for callers and tests; to replace one of them, patch the module that uses it.
+(DB_SECRET_OCID), database (the wait), schema (db-upgrade), provision (db-create), backup (backup,
+restore), health (healthcheck), cli (main). The names below are re-exported for callers and tests;
+to replace one of them, patch the module that uses it.
 """
 
 from .artifacts import check_oci_artifact_store

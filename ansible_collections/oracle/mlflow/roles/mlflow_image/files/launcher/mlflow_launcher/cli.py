@@ -1,4 +1,4 @@
-"""The command line: serve (the default), db-upgrade, db-create, healthcheck and print-command."""
+"""The command line: serve (the default), db-upgrade, db-create, backup, restore, healthcheck and print-command."""
 
 import dataclasses
 import json
@@ -6,6 +6,7 @@ import os
 import sys
 
 from .artifacts import check_oci_artifact_store
+from .backup import backup_command, describe_backup, make_targets, parse_keep, restore_command, take_backup
 from .auth import prepare_logins
 from .command import build_command, check_extra_args, check_port_free, log_line, prepare_dirs
 from .config import PROG, SECRET_NAME_RE, ConfigError, auth_database_uri, load_config, redact_uri
@@ -48,18 +49,51 @@ def _ready_backend(config):
     return config
 
 
-def db_upgrade(config, extra_args):
-    """Create or upgrade the schema once, before a server of this image is started on it."""
-    unknown = [a for a in extra_args if a != "--check"]
-    if unknown:
-        raise ConfigError(unknown[0], "db-upgrade takes only --check")
-    config = _ready_backend(config)
-    password = config.mysql.password if config.mysql is not None else None
-    check = "--check" in extra_args
+DB_UPGRADE_OPTIONS = ("--backup-dir", "--backup-bucket", "--backup-keep")
+
+
+def _db_upgrade_args(extra_args):
+    """--check, and where to take the backup before a change (--backup-dir/--backup-bucket/--backup-keep)."""
+    args, values = list(extra_args), {"--check": False}
+    while args:
+        option = args.pop(0)
+        if option == "--check":
+            values[option] = True
+        elif option in DB_UPGRADE_OPTIONS and args:
+            values[option] = args.pop(0)
+        else:
+            raise ConfigError(option, "db-upgrade takes only --check and --backup-dir, --backup-bucket, "
+                                      "--backup-keep VALUE")
+    return values
+
+
+def _schema_reports(config, check, password):
     report = upgrade_schema(config.backend_uri, check=check, password=password)
     if config.auth is not None:   # after the tracking schema: it shares a MySQL database
         report = with_auth(report, upgrade_schema(auth_database_uri(config), check=check,
                                                   password=password, schema=AUTH))
+    return report
+
+
+def db_upgrade(config, extra_args):
+    """Create or upgrade the schema once, before a server of this image is started on it; with a backup
+    place, back up an existing database first whenever the step is about to change its schema."""
+    options = _db_upgrade_args(extra_args)
+    config = _ready_backend(config)
+    password = config.mysql.password if config.mysql is not None else None
+    check = options["--check"]
+    backup = None
+    if not check and (options.get("--backup-dir") or options.get("--backup-bucket")):
+        planned = _schema_reports(config, True, password)
+        if planned["changed"] and planned["from"] is not None:
+            targets = make_targets(config, options.get("--backup-dir"), options.get("--backup-bucket"))
+            keep = parse_keep(options.get("--backup-keep") or 0)
+            backup = take_backup(config, targets, keep)
+            print(describe_backup(backup).replace(f"{PROG}: backup", f"{PROG}: before the schema change, backup", 1),
+                  file=sys.stderr, flush=True)
+    report = _schema_reports(config, check, password)
+    if backup is not None:
+        report["backup"] = {k: backup[k] for k in ("id", "locations", "schema_revision")}
     print_report(report)
     return 0
 
@@ -85,7 +119,7 @@ def serve(config, extra_args):
         return 127
 
 
-COMMANDS = ("serve", "db-upgrade", "db-create", "healthcheck", "print-command")
+COMMANDS = ("serve", "db-upgrade", "db-create", "backup", "restore", "healthcheck", "print-command")
 
 
 def main(argv):
@@ -112,6 +146,10 @@ def main(argv):
             return db_upgrade(config, extra_args)
         if command == "db-create":
             return db_create(resolve_backend(config), extra_args)
+        if command == "backup":
+            return backup_command(_ready_backend(config), extra_args)
+        if command == "restore":
+            return restore_command(_ready_backend(config), extra_args)
         check_extra_args(extra_args)
         return serve(config, extra_args)
     except ConfigError as exc:

@@ -189,6 +189,10 @@ class OciArtifactRepository(ArtifactRepository, StreamUploadMixin):
             await asyncio.to_thread(upload.abort)
             raise
 
+    def stream_writer(self, artifact_file):
+        """A writer for bytes produced here (the launcher's backups): write(), then finish() or abort()."""
+        return self._stream_upload(posixpath.basename(artifact_file), posixpath.dirname(artifact_file))
+
     def _stream_upload(self, artifact_file_name, artifact_path):
         name = self._name(posixpath.join(artifact_path or "",
                                          posixpath.basename(artifact_file_name)))
