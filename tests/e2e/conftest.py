@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_support import IMAGE_UID, PASSED_VARS
+from e2e_support import IMAGE_UID, IMAGE_VARS, PASSED_VARS
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -77,9 +77,11 @@ def served_image(run_playbook, tmp_path_factory):
     play = tmp_path_factory.mktemp("image") / "build-image.yml"
     play.write_text("- name: Build the image\n  hosts: mlflow_image_builders\n  gather_facts: false\n"
                     "  roles:\n    - role: oracle.mlflow.mlflow_image\n")
-    result = run_playbook(str(play), {"mlflow_image_build_dir": str(play.parent / "context")})
+    # MLFLOW_E2E_IMAGE_VARS (e2e_support.IMAGE_VARS): a developer's own image names, as the deploying tests take them.
+    image_vars = {k: v for k, v in IMAGE_VARS.items() if k.startswith("mlflow_image")}
+    result = run_playbook(str(play), {"mlflow_image_build_dir": str(play.parent / "context"), **image_vars})
     assert result.returncode == 0, result.output[-4000:]
-    return "oci-mlflow:latest"
+    return IMAGE_VARS.get("mlflow_server_image", "oci-mlflow:latest")
 
 
 @pytest.fixture()
