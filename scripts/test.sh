@@ -4,7 +4,7 @@
 # pytest (launcher units, the image module against the engine, end to end with the MLflow client, the fleet
 # over SSH, fresh test hosts prepared over SSH), the molecule scenarios (default; mysql: MariaDB and a Vault secret
 # in the OCI emulator; object_storage: oci:// artifacts in an emulated bucket; front_door: logins behind the HTTPS
-# proxy; fleet: test hosts prepared and served), ansible-test sanity and ansible-lint, in two streams side by side.
+# proxy), ansible-test sanity and ansible-lint, in two streams side by side.
 # `scripts/test.sh lint` runs sanity and ansible-lint only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +42,6 @@ beside_stream() {
   # The fleet: the rollout over SSH, then fresh test hosts prepared (tests/fleet); the front door's deployment.
   run "pytest fleet and front door" pytest -p no:cacheprovider "${BESIDE_E2E[@]}" tests/fleet -ra --durations=15
   run "molecule front_door" molecule test -s front_door
-  run "molecule fleet" molecule test -s fleet
   lint
   ((${#failed[@]} == before))
 }
