@@ -5,11 +5,13 @@ The tests run in file order and share one deployment: deploy, use, redeploy, rec
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import stat
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -119,6 +121,27 @@ def test_kept_alive_connections_do_not_stall():
         timings.append(time.perf_counter() - start)
     median_ms = sorted(timings)[len(timings) // 2] * 1000
     assert median_ms < 20, f"median {median_ms:.1f} ms per request on a kept-alive connection"
+
+
+def test_an_idle_connection_stays_open_longer_than_uvicorns_5_s():
+    """MLFLOW_KEEPALIVE_SECONDS (75 s): a balancer or proxy reusing an idle connection after 5 s finds it open,
+    not closed under the request it sends (uvicorn's own default would close it at 5 s)."""
+    parts = urllib.parse.urlsplit(URL)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request("GET", "/health")
+        first = connection.getresponse()
+        first.read()
+        socket_before = connection.sock
+        time.sleep(7)
+        connection.request("POST", "/api/2.0/mlflow/experiments/search", body='{"max_results": 1}',
+                           headers={"Content-Type": "application/json"})
+        second = connection.getresponse()
+        second.read()
+        assert (first.status, second.status) == (200, 200)
+        assert connection.sock is socket_before        # the same connection, not a new one
+    finally:
+        connection.close()
 
 
 def test_host_header_protection_accepts_our_names_only():

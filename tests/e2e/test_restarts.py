@@ -130,17 +130,22 @@ def test_a_stopping_server_drains_health_first_while_it_still_serves(run_playboo
     assert status("/health") == 200
     start = time.monotonic()
     stop = subprocess.Popen(["docker", "stop", "oci-mlflow-e2e-drain"], stdout=subprocess.DEVNULL)
-    seen = []          # (seconds after stop, /health, an API call)
+    # (seconds after stop, an API call, then /health): the API call first, so a 503 from /health right after it
+    # proves the call was answered while the drain was on (in the other order, the last sample could see
+    # the drain, then a server that has just stopped at its end)
+    seen = []
     while stop.poll() is None and time.monotonic() - start < 30:
-        seen.append((time.monotonic() - start, status("/health"),
-                     status("/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default")))
+        at = time.monotonic() - start
+        api = status("/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default")
+        seen.append((at, api, status("/health")))
         time.sleep(0.2)
     stopped = time.monotonic() - start
     assert stop.wait(timeout=30) == 0
-    draining = [entry for entry in seen if entry[1] == 503]
+    draining = [entry for entry in seen if entry[2] == 503]
     assert draining, seen
-    assert all(api == 200 for _at, _health, api in draining), seen      # still serving while draining
+    assert all(api == 200 for _at, api, _health in draining), seen      # still serving while draining
     assert draining[0][0] < 1.5, seen                                     # out of the balancer at once
+    assert draining[-1][0] - draining[0][0] >= 2.5, seen                  # and for most of the 4 s drain
     assert 3.5 <= stopped < 15, stopped                                   # the drain, then a graceful stop
     assert inspect("oci-mlflow-e2e-drain")["State"]["ExitCode"] == 0
     print(f"\n[figure] drain: /health 503 after {draining[0][0]:.1f} s, API served for {draining[-1][0]:.1f} s "

@@ -17,7 +17,7 @@ def command(env, extra_args=()):
 def test_defaults(base_env, data_dir):
     argv, env = command(base_env)
     assert argv == [BIN, "server", "--host", "0.0.0.0", "--port", "5000", "--workers", "4",
-                    "--app-name", "oci-mlflow", "--serve-artifacts", "--artifacts-destination", f"{data_dir}/artifacts",
+                    "--app-name", "oci-mlflow", "--uvicorn-opts", "--timeout-keep-alive 75", "--serve-artifacts", "--artifacts-destination", f"{data_dir}/artifacts",
                     "--default-artifact-root", "mlflow-artifacts:/"]
     assert env["MLFLOW_BACKEND_STORE_URI"] == f"sqlite:///{data_dir}/mlflow.db"
     assert env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
@@ -44,16 +44,24 @@ def test_port_workers_host(base_env):
 
 def test_gunicorn_opts_from_the_upstream_guide(base_env):
     argv, env = command({**base_env, "MLFLOW_GUNICORN_OPTS": "--log-level debug"})
-    assert argv[10:12] == ["--gunicorn-opts", "--log-level debug"]
+    assert argv[10:12] == ["--gunicorn-opts", "--log-level debug --keep-alive 75"]
     assert "MLFLOW_GUNICORN_OPTS" not in env
     assert load_config({**base_env, "MLFLOW_GUNICORN_OPTS": "--log-level debug"}).server \
         == "gunicorn"
 
 
 def test_uvicorn_opts(base_env):
-    argv, env = command({**base_env, "MLFLOW_UVICORN_OPTS": "--timeout-keep-alive 30"})
-    assert argv[10:12] == ["--uvicorn-opts", "--timeout-keep-alive 30"]
+    argv, env = command({**base_env, "MLFLOW_UVICORN_OPTS": "--log-level debug", "MLFLOW_KEEPALIVE_SECONDS": "120"})
+    assert argv[10:12] == ["--uvicorn-opts", "--log-level debug --timeout-keep-alive 120"]
     assert "MLFLOW_UVICORN_OPTS" not in env
+
+
+@pytest.mark.parametrize("variable, opts", [("MLFLOW_UVICORN_OPTS", "--timeout-keep-alive 30"),
+                                            ("MLFLOW_UVICORN_OPTS", "--timeout-keep-alive=30"),
+                                            ("MLFLOW_GUNICORN_OPTS", "-t 60 --keep-alive 30")])
+def test_the_keep_alive_is_set_once(base_env, variable, opts):
+    with pytest.raises(ConfigError, match="set MLFLOW_KEEPALIVE_SECONDS instead of passing --"):
+        command({**base_env, variable: opts})
 
 
 def test_mysql_uri_goes_to_env_not_argv(base_env):
@@ -96,7 +104,7 @@ def test_sqlite_custom_uri(base_env, tmp_path):
 
 def test_serve_artifacts_off(base_env, data_dir):
     argv, env = command({**base_env, "MLFLOW_SERVE_ARTIFACTS": "false"})
-    assert argv[10:] == ["--no-serve-artifacts", "--default-artifact-root",
+    assert argv[12:] == ["--no-serve-artifacts", "--default-artifact-root",
                         f"{data_dir}/artifacts"]
     assert "--artifacts-destination" not in argv
 

@@ -39,7 +39,7 @@ def test_gunicorn_with_allowed_hosts_passes_mlflow_validation(base_env, monkeypa
                  "MLFLOW_SERVER_ALLOWED_HOSTS": "mlflow.example,mlflow.example:*",
                  "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS": "https://app.example"}, monkeypatch)
     params = ctx.params
-    assert params["gunicorn_opts"] == "--log-level debug" and params["uvicorn_opts"] is None
+    assert params["gunicorn_opts"] == "--log-level debug --keep-alive 75" and params["uvicorn_opts"] is None
     assert params["allowed_hosts"] == "mlflow.example,mlflow.example:*"
     assert ctx.get_parameter_source("allowed_hosts") == core.ParameterSource.ENVIRONMENT
     assert params["backend_store_uri"] == f"sqlite:///{data_dir}/mlflow.db"
@@ -61,3 +61,14 @@ def test_artifact_flags(base_env, monkeypatch, data_dir):
     params = parse({**base_env, "MLFLOW_SERVE_ARTIFACTS": "no"}, monkeypatch).params
     assert params["serve_artifacts"] is False
     assert params["default_artifact_root"] == f"{data_dir}/artifacts"
+
+
+def test_the_keep_alive_reaches_uvicorn_as_mlflow_starts_it(base_env, monkeypatch):
+    """MLflow's own uvicorn command line, parsed by the pinned uvicorn's click command."""
+    uvicorn_main = pytest.importorskip("uvicorn.main")
+    server = pytest.importorskip("mlflow.server")
+    params = parse({**base_env, "MLFLOW_KEEPALIVE_SECONDS": "90"}, monkeypatch).params
+    command = server._build_uvicorn_command(params["uvicorn_opts"], params["host"], params["port"],
+                                            params["workers"], "mlflow.server.fastapi_app:app")
+    assert command[1:3] == ["-m", "uvicorn"]
+    assert uvicorn_main.main.make_context("uvicorn", command[3:]).params["timeout_keep_alive"] == 90

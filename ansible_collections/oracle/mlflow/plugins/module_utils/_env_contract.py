@@ -76,6 +76,12 @@ SETTINGS = (
             'mlflow_server_gunicorn_opts'),
     Setting('MLFLOW_UVICORN_OPTS', 'text', '', "options of uvicorn, MLflow's default server",
             'mlflow_server_uvicorn_opts'),
+    # A balancer or proxy keeps idle connections to the server and reuses them (OCI's load balancer and nginx
+    # for 60 s); uvicorn's own default closes them after 5 s, so a request sent on one as the server closes it
+    # fails (HAProxy and nginx do not resend a POST). The server keeps them longer than whatever is in front.
+    Setting('MLFLOW_KEEPALIVE_SECONDS', 'int', '75', "idle keep-alive of the server's connections; above the "
+            "idle timeout of any balancer or proxy in front (OCI's and nginx's: 60 s)", 'mlflow_server_keepalive_seconds',
+            low=1, high=3600),
     # A health-checking load balancer (OCI's, HAProxy, nginx) notices a 503 only at its next probes:
     # the drain must outlast its interval times its unhealthy threshold.
     Setting('MLFLOW_DRAIN_SECONDS', 'int', '0', 'on docker stop, /health answers 503 for this long while the '
@@ -200,7 +206,7 @@ class Config:
     port: int
     workers: int
     server: str                      # "uvicorn" or "gunicorn"
-    server_opts: str | None          # value for --uvicorn-opts / --gunicorn-opts
+    server_opts: str                 # value for --uvicorn-opts / --gunicorn-opts (the keep-alive at least)
     backend_uri: str = dataclasses.field(repr=False)  # may hold a password: env only, never argv
     serve_artifacts: bool
     artifacts_destination: str | None
@@ -346,6 +352,9 @@ def load_port(environ):
     return _int(environ, 'MLFLOW_PORT')
 
 
+KEEPALIVE_OPTION = {'uvicorn': '--timeout-keep-alive', 'gunicorn': '--keep-alive'}
+
+
 def _server_opts(environ):
     """uvicorn is MLflow's default server; any gunicorn options switch to gunicorn (upstream)."""
     gunicorn = _get(environ, 'MLFLOW_GUNICORN_OPTS')
@@ -355,12 +364,15 @@ def _server_opts(environ):
                           'are both set; the server is either gunicorn or uvicorn, unset one')
     name, server, opts = (('MLFLOW_GUNICORN_OPTS', 'gunicorn', gunicorn) if gunicorn
                           else ('MLFLOW_UVICORN_OPTS', 'uvicorn', uvicorn))
-    if opts is not None:
-        try:
-            shlex.split(opts)
-        except ValueError as exc:
-            raise ConfigError(name, 'cannot be split like a shell command line: %s' % exc) from None
-    return server, opts
+    try:
+        words = shlex.split(opts or '')
+    except ValueError as exc:
+        raise ConfigError(name, 'cannot be split like a shell command line: %s' % exc) from None
+    keepalive = KEEPALIVE_OPTION[server]
+    if any(word.split('=', 1)[0] == keepalive for word in words):
+        raise ConfigError(name, 'set MLFLOW_KEEPALIVE_SECONDS instead of passing %s' % keepalive)
+    # (gunicorn's default sync workers close every connection; the option matters to its async workers)
+    return server, ' '.join(filter(None, [opts, '%s %d' % (keepalive, _int(environ, 'MLFLOW_KEEPALIVE_SECONDS'))]))
 
 
 # ---------------------------------------------------------------- backend store

@@ -38,8 +38,7 @@ def build_command(config, extra_args=()):
     MLflow 3.17 refuses them as CLI options together with --gunicorn-opts."""
     argv = [config.mlflow_bin, "server", "--host", config.host, "--port", str(config.port),
             "--workers", str(config.workers), "--app-name", APP_NAME]
-    if config.server_opts is not None:
-        argv += [f"--{config.server}-opts", config.server_opts]
+    argv += [f"--{config.server}-opts", config.server_opts]
     if config.serve_artifacts:
         argv += ["--serve-artifacts", "--artifacts-destination", config.artifacts_destination]
     else:
