@@ -6,7 +6,8 @@ credentials in a Vault secret) and one oci:// bucket, behind HAProxy on the oute
 
 Then, with 8 clients logging metrics through the balancer: a new image rolls out one host at a time
 with no failed request and no lost metric; a broken image stops at the first host while the others
-serve; a host that is down stops the run, or is skipped when asked.
+serve; a host that is down stops the run, or is skipped when asked. Last, docker_host alone with new log
+settings restarts one host's engine once, and that host's server comes back by itself.
 
 The tests of this module run in order on one fleet (each builds on the state the previous one left).
 """
@@ -23,10 +24,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 from mlflow.tracking import MlflowClient
 
 from e2e_support import IMAGE_UID, REPO_ROOT, create_database, docker, drop_database
+from support.docker_host_play import docker_host_play
 from support.fleet import fleet_emulator_wiring
 from support.haproxy import BACKEND, Balancer
 from support.metric_clients import MetricClients
@@ -50,11 +53,16 @@ class Deployment:
         self.emulator, self.secret_id, self.bucket = emulator, secret_id, bucket
         self.instance_ids = instance_ids      # host name -> its own instance OCID in the emulator
 
-    def deploy(self, run_playbook, profile=False, **extra):
-        env = {**self.env, "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"} if profile else self.env
+    def deploy(self, run_playbook, what: str, **extra):
+        """deploy.yml on the fleet; prints its time and slowest tasks (profile_tasks) as a figure of the CI log."""
+        env = {**self.env, "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"}
         start = time.monotonic()
         run = run_playbook("deploy.yml", extra, inventory=str(self.inventory), env=env)
         run.seconds = time.monotonic() - start
+        slowest = [f"{seconds} s {task}" for task, seconds in
+                   re.findall(r"^(\S.*?) -{2,} (\d+\.\d+)s$", run.output, re.M)[:6]]
+        print(f"\n[figure] fleet of {HOSTS}, {what}: {run.seconds:.0f} s (rc {run.returncode}); slowest tasks:\n  "
+              + "\n  ".join(slowest))
         return run
 
     def url(self, host) -> str:
@@ -98,6 +106,10 @@ def write_inventory(path: Path, fleet, *, registry, wiring, secret_id, bucket, b
             # prod's front door (HTTPS proxy, logins) is not this test's: tests/e2e/test_front_door.py proves it,
             # and here HAProxy and the clients reach each server's own port, published from the host
             "mlflow_server_host": "0.0.0.0", "mlflow_server_auth_enabled": False,
+            # Capacity and timing, not what this module proves: 2 workers a host, not prod's 4 (on 2 cores, 12 workers
+            # starting made most of each restart's wait), and a drain for HAProxy's checks here (1 s x 2 failures),
+            # where prod's 10 s is for OCI's (3 s x 3)
+            "mlflow_server_workers": 2, "mlflow_server_drain_seconds": 4,
             # HAProxy in place of OCI's load balancer
             "mlflow_server_balancer": {"type": "haproxy", "host": "localhost", "backend": BACKEND,
                                        "socket": str(balancer.socket)},
@@ -137,6 +149,11 @@ def deployment(fleet_factory, oci_emulator, ocir_registry, tmp_path_factory):
         drop_database(database)
 
 
+def engine_pids(on_hosts) -> dict[str, str]:
+    """Each host's dockerd main PID, as systemd reports it (ExecMainPID=N)."""
+    return {name: r["stdout"] for name, r in on_hosts("ansible.builtin.command", "systemctl show -p ExecMainPID docker").items()}
+
+
 def token_requesters(emulator) -> set[str]:
     """The principals that asked the emulated OCIR for a registry token."""
     return {entry["principal"]["id"] for entry in emulator.requests
@@ -145,7 +162,7 @@ def token_requesters(emulator) -> set[str]:
 
 def test_fresh_hosts_are_prepared_and_serve_one_database_and_bucket(deployment, run_playbook, fleet_ansible):
     d = deployment
-    first = d.deploy(run_playbook)
+    first = d.deploy(run_playbook, "fresh hosts")
     assert first.returncode == 0, first.output[-6000:]
     d.balancer.wait_all_up()
 
@@ -182,15 +199,33 @@ def test_fresh_hosts_are_prepared_and_serve_one_database_and_bucket(deployment, 
     assert all(PASSWORD not in text for text in texts)
     assert all(d.secret_id in r["stdout"] for r in results.values())   # the env file holds the OCID
 
-    # Again: nothing to do on any host, quickly.
-    again = d.deploy(run_playbook, profile=True)
+    # Each host prepared by docker_host: the engine under systemd with the log rotation the server's container
+    # got, and the modules' venv with the pinned packages, which the rest of the play ran with.
+    engines = on_hosts("ansible.builtin.shell", "systemctl is-active docker && systemctl is-enabled docker"
+                       " && systemctl show -p ExecMainPID docker && cat /etc/docker/daemon.json")
+    assert all(r["rc"] == 0 for r in engines.values()), engines
+    for host in hosts:
+        daemon = json.loads(engines[host.name]["stdout"].split("\n", 3)[3])
+        assert daemon == {"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}}
+        assert d.container(host)["HostConfig"]["LogConfig"] == {
+            "Type": "json-file", "Config": {"max-file": "3", "max-size": "10m"}}
+    versions = on_hosts("ansible.builtin.command", "/opt/oracle-mlflow/venv/bin/python -c "
+                        "'import docker, oci, requests; print(docker.__version__, oci.__version__, requests.__version__)'")
+    assert {name: r["stdout"].split() for name, r in versions.items()} == \
+        {host.name: ["7.1.0", "2.189.0", "2.32.5"] for host in hosts}
+
+    # Again: nothing to do on any host, quickly, and no engine restarted; check mode of docker_host agrees.
+    again = d.deploy(run_playbook, "unchanged")
     assert again.returncode == 0, again.output[-6000:]
     assert {host: counts["changed"] for host, counts in again.recap.items()} == \
         {host: 0 for host in again.recap}, again.output[-6000:]
-    slowest = [f"{seconds} s {task}" for task, seconds in
-               re.findall(r"^(\S.*?) -{2,} (\d+\.\d+)s$", again.output, re.M)[:8]]
+    assert engine_pids(on_hosts) == {name: r["stdout"].split("\n")[2] for name, r in engines.items()}
+    check = docker_host_play(d.inventory, "--check")
+    assert check.returncode == 0 and all(check.recap[h.name]["changed"] == 0 for h in hosts), check.output[-3000:]
+    assert "/opt/oracle-mlflow/venv/bin/python" in check.output   # the play's interpreter from then on
+    # (benchmarks/bench_fleet.py reads this line)
     print(f"\n[figure] fleet: {HOSTS} fresh hosts deployed in {first.seconds:.0f} s; the idempotent re-run took "
-          f"{again.seconds:.0f} s with changed=0 on every host; its slowest tasks:\n  " + "\n  ".join(slowest))
+          f"{again.seconds:.0f} s with changed=0 on every host")
 
 
 def test_a_new_image_rolls_out_with_no_failed_request_and_no_lost_metric(deployment, run_playbook):
@@ -199,15 +234,16 @@ def test_a_new_image_rolls_out_with_no_failed_request_and_no_lost_metric(deploym
     clients = MetricClients(d.balancer.url, count=8).start()
     try:
         time.sleep(3)
-        rollout = d.deploy(run_playbook, mlflow_image_tag="rollout-2",
+        rollout = d.deploy(run_playbook, "a new image", mlflow_image_tag="rollout-2",
                            mlflow_image_labels={"org.oracle.mlflow.e2e-rollout": uuid.uuid4().hex})
         time.sleep(3)
     finally:
         clients.stop()
     assert rollout.returncode == 0, rollout.output[-6000:]
-    # The shared schema was checked once in the rollout, by the first host, not by every host.
+    # The shared schema was checked once in the rollout, by the first host, not by every host (after each TASK
+    # line, profile_tasks's time line).
     schema_hosts = re.findall(r"TASK \[oracle\.mlflow\.mlflow_server : Bring the database schema to the image's "
-                              r"MLflow version\] \*+\n(?:ok|changed): \[(\S+)\]", rollout.output)
+                              r"MLflow version\] \*+\n(?:[A-Z][a-z]+day .*\n)?(?:ok|changed): \[(\S+)\]", rollout.output)
     assert schema_hosts == [d.fleet.hosts[0].name], schema_hosts
     after = d.image_ids()
     assert len(set(after.values())) == 1 and set(after.values()).isdisjoint(before.values()), (before, after)
@@ -233,7 +269,7 @@ def test_a_broken_image_stops_at_the_first_host_and_the_others_keep_serving(depl
                    env={**os.environ, "HOME": d.env["HOME"]})
     clients = MetricClients(d.balancer.url, count=8).start()
     try:
-        run = d.deploy(run_playbook, mlflow_server_image=broken, mlflow_server_pull=True)
+        run = d.deploy(run_playbook, "a broken image", mlflow_server_image=broken, mlflow_server_pull=True)
     finally:
         clients.stop()
     assert run.returncode != 0
@@ -254,16 +290,51 @@ def test_a_host_that_is_down_stops_the_run_or_is_skipped_when_asked(deployment, 
     first, second, third = d.fleet.hosts
     third.stop()
     try:
-        stopped = d.deploy(run_playbook)
+        stopped = d.deploy(run_playbook, "a host down")
         assert stopped.returncode != 0
         assert f"{third.name} did not answer, so nothing was changed on any host" in " ".join(stopped.output.split())
         assert all(stopped.recap.get(h.name, {}).get("changed", 0) == 0 for h in (first, second))
 
         # Asked to go on: the hosts that answer are deployed (host 1 gets the good image back).
-        went_on = d.deploy(run_playbook, mlflow_rollout_unreachable="continue")
+        went_on = d.deploy(run_playbook, "a host down, continue", mlflow_rollout_unreachable="continue")
         assert went_on.returncode != 0 and went_on.recap[third.name]["unreachable"] == 1, went_on.output[-4000:]
         assert went_on.recap[first.name]["failed"] == 0 and went_on.recap[second.name]["failed"] == 0
         assert d.container(first)["State"]["Running"]
     finally:
         third.start()
     d.balancer.wait_all_up(timeout=120)
+
+
+def test_new_log_settings_restart_the_engine_once_and_the_server_comes_back_by_itself(deployment, fleet_ansible):
+    """docker_host with a changed log size on one host: daemon.json rewritten and dockerd restarted once (a fault
+    the server survives: its container comes back by the restart policy, with the runs it had); again, nothing."""
+    d = deployment
+    host = d.fleet.hosts[0]
+    on_host = fleet_ansible(d.fleet)
+    client = MlflowClient(d.url(host))
+    run_id = client.create_run(client.create_experiment(f"engine-{uuid.uuid4().hex[:6]}")).info.run_id
+    client.log_metric(run_id, "before_restart", 1.0)
+    before = engine_pids(on_host)
+    run = docker_host_play(d.inventory, "--limit", host.name, extra={"docker_host_log_max_size": "20m"})
+    assert run.returncode == 0 and run.recap[host.name]["changed"] == 2, run.output[-3000:]   # the file, the restart
+    assert json.loads(d.on(host, "cat /etc/docker/daemon.json"))["log-opts"]["max-size"] == "20m"
+    after = engine_pids(on_host)
+    assert after[host.name] != before[host.name] and all(after[h.name] == before[h.name] for h in d.fleet.hosts[1:])
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if requests.get(d.url(host) + "/health", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        assert time.monotonic() < deadline, "the server did not come back after the engine restart"
+        time.sleep(0.5)
+    # (a test host is a container on this kernel: systemd's monotonic clock there is this process's)
+    started = int(d.on(host, "systemctl show -p ActiveEnterTimestampMonotonic --value docker")) / 1e6
+    healthy = time.monotonic() - started
+    assert client.get_run(run_id).data.metrics == {"before_restart": 1.0}
+    d.balancer.wait_all_up(timeout=60)
+    again = docker_host_play(d.inventory, "--limit", host.name, extra={"docker_host_log_max_size": "20m"})
+    assert again.returncode == 0 and again.recap[host.name]["changed"] == 0, again.output[-3000:]
+    print(f"\n[figure] dockerd restarted on a fleet host (new log settings): the server healthy again "
+          f"{healthy:.1f} s after the engine started, its runs intact")
