@@ -2,9 +2,10 @@
 # make test: bring up what the tests need (Docker engine, base image, Debian packages: docker-registry and
 # MariaDB), then run every suite:
 # pytest (launcher units, the image module against the engine, end to end with the MLflow client, the fleet
-# over SSH, fresh test hosts prepared over SSH), the molecule scenarios (default; mysql: MariaDB and a Vault secret
-# in the OCI emulator; object_storage: oci:// artifacts in an emulated bucket; front_door: logins behind the HTTPS
-# proxy), ansible-test sanity and ansible-lint, in two streams side by side.
+# over SSH, fresh test hosts prepared over SSH), the molecule scenarios (default; oci: MariaDB with its credentials
+# from a Vault secret in the OCI emulator and oci:// artifacts in an emulated bucket, both with the instance
+# principal; front_door: logins behind the HTTPS proxy), ansible-test sanity and ansible-lint, in two streams side
+# by side.
 # `scripts/test.sh lint` runs sanity and ansible-lint only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,8 +58,7 @@ else
   beside "unit, integration, fleet, front door, lint" beside_stream
   run "pytest e2e" pytest tests/e2e -ra --durations=30 "${BESIDE_E2E[@]/#/--ignore=}"
   run "molecule default" molecule test -s default
-  run "molecule mysql" molecule test -s mysql
-  run "molecule object_storage" molecule test -s object_storage
+  run "molecule oci" molecule test -s oci
   collect
 fi
 
