@@ -135,7 +135,7 @@ def test_database_cut_while_8_clients_log_loses_no_metric(server):
         thread.join(timeout=180)
     caught_up = time.monotonic() - outage_end
     errors = [error for logger in loggers for error in logger.errors]
-    lost = {logger.run_id: logger.lost() for logger in loggers if logger.lost()}
+    lost = {logger.run_id: missing for logger in loggers if (missing := logger.lost())}
     logged = sum(len(logger.acknowledged) for logger in loggers)
     slowest = max(logger.slowest for logger in loggers)
     print(f"[figure] database cut for {OUTAGE_SECONDS:.0f} s while {CLIENTS} MLflow clients logged: "
