@@ -2,8 +2,9 @@
 
 The `mlflow.app` entry point is MLflow's way to extend the server (its basic-auth app is one). The
 factory runs in every worker: it wraps each scheme of the artifact repository registry with the
-policy, adds a check on the two requests that name a location, and returns the app MLflow would
-serve otherwise (the FastAPI app around the Flask one under uvicorn, the Flask app under gunicorn), with
+policy, adds a check on the two requests that name a location, answers a database that is away for a
+moment with 503 (database.py) and a full artifact volume with 507 (storage.py), and returns the app
+MLflow would serve otherwise (the FastAPI app around the Flask one under uvicorn, the Flask app under gunicorn), with
 MLflow's basic-auth app composed in when the launcher turns logins on (MLFLOW_AUTH).
 """
 
@@ -13,7 +14,7 @@ import os
 
 from mlflow_launcher.drain import MARKER_ENV as DRAIN_MARKER_ENV
 
-from . import policy
+from . import database, policy
 
 APP_NAME = "oci-mlflow"
 # The requests that store a location a client names, under /api and /ajax-api (and their 2.0
@@ -125,13 +126,49 @@ def draining_asgi(app, marker, health_path):
     return serve
 
 
+def _json_error(error, status):
+    from flask import Response  # noqa: PLC0415
+    return Response(error.serialize_as_json(), status=status, mimetype="application/json")
+
+
+def answer_unavailable(exc):
+    """Flask's handler of a database error no MLflow session turned into an answer (the tracking store
+    built on a worker's first request): 503 when it passes by itself, Flask's own 500 otherwise."""
+    if not database.transient(exc):
+        raise exc
+    return _json_error(database.unavailable(exc), 503)
+
+
+async def answer_unavailable_asgi(request, exc):
+    """The same for FastAPI's own routes under uvicorn (traces, jobs, gateway; MLflow's handler already
+    answers an MlflowException with its status): re-raised, an error keeps Starlette's 500."""
+    from fastapi.responses import Response  # noqa: PLC0415
+    if not database.transient(exc):
+        raise exc
+    error = database.unavailable(exc)
+    return Response(error.serialize_as_json(), status_code=503, media_type="application/json")
+
+
+def install_asgi_handlers(app):
+    """answer_unavailable_asgi on a FastAPI app (what MLflow serves under uvicorn, with or without logins)."""
+    import sqlalchemy.exc  # noqa: PLC0415
+    if hasattr(app, "add_exception_handler"):
+        app.add_exception_handler(sqlalchemy.exc.SQLAlchemyError, answer_unavailable_asgi)
+    return app
+
+
 def install(flask_app, environ=None):
-    """The boundary on MLflow's Flask app (and on the registry of this process), and error answers
-    without SQL."""
-    from flask import Response, request  # noqa: PLC0415
+    """The boundary on MLflow's Flask app (and on the registry of this process), error answers without
+    SQL, 503 for a database away for a moment and 507 for a full artifact volume."""
+    import sqlalchemy.exc  # noqa: PLC0415
+    from flask import request  # noqa: PLC0415
+    from . import storage  # noqa: PLC0415 - imports MLflow's repositories: in the worker only
     if getattr(flask_app, _MARK, False):
         return flask_app
     setattr(flask_app, _MARK, True)
+    database.install_engine_hook()
+    flask_app.register_error_handler(sqlalchemy.exc.SQLAlchemyError, answer_unavailable)
+    storage.guard_local_repositories()   # before the boundary wraps the registry's factories
     flask_app.after_request(scrub_sql)
     marker = (os.environ if environ is None else environ).get(DRAIN_MARKER_ENV)
     if marker:
@@ -149,8 +186,7 @@ def install(flask_app, environ=None):
         if message is None:
             return None
         error = _refusal(message)
-        return Response(error.serialize_as_json(), status=error.get_http_status_code(),
-                        mimetype="application/json")
+        return _json_error(error, error.get_http_status_code())
 
     flask_app.before_request(refuse_outside_locations)
     return flask_app
@@ -173,12 +209,14 @@ def create_app():
         from mlflow.server.auth import create_app as with_logins  # noqa: PLC0415
         app = with_logins(flask_app)
         install(flask_app)
+        if uvicorn:
+            install_asgi_handlers(app)
     else:
         install(flask_app)
         app = flask_app
         if uvicorn:
             from mlflow.server.fastapi_app import create_fastapi_app  # noqa: PLC0415
-            app = create_fastapi_app(flask_app)
+            app = install_asgi_handlers(create_fastapi_app(flask_app))
     marker = os.environ.get(DRAIN_MARKER_ENV)
     if uvicorn and marker:
         from mlflow.server.handlers import STATIC_PREFIX_ENV_VAR  # noqa: PLC0415
