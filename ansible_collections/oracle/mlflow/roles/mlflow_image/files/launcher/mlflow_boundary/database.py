@@ -28,6 +28,7 @@ CONNECTION_LOST = frozenset({
 })
 RETRY_TRANSACTION = frozenset({1205, 1213})   # lock wait timeout, deadlock
 BUSY = frozenset({1040})                      # too many connections
+TRANSIENT_NUMBERS = CONNECTION_LOST | RETRY_TRANSACTION | BUSY
 # sqlite's primary result codes of the same kind: busy, locked, an I/O error, the file not to be opened
 # (a volume away). Its OperationalError also stands for bad SQL, which a retry does not mend.
 SQLITE_TRANSIENT = frozenset({5, 6, 10, 14})
@@ -60,7 +61,7 @@ def transient(exc):
             return True     # the pool waited in vain for a connection; a connection found dead
         if isinstance(error, sqlalchemy.exc.DBAPIError):
             return (error.connection_invalidated
-                    or error_number(error.orig) in CONNECTION_LOST | RETRY_TRANSACTION | BUSY
+                    or error_number(error.orig) in TRANSIENT_NUMBERS
                     or (getattr(error.orig, "sqlite_errorcode", -1) & 0xFF) in SQLITE_TRANSIENT)
     return False
 
@@ -73,7 +74,7 @@ def as_operational(context):
     if not isinstance(error, sqlalchemy.exc.DBAPIError) or isinstance(error, sqlalchemy.exc.OperationalError):
         return None
     number = error_number(context.original_exception)
-    if number not in CONNECTION_LOST | RETRY_TRANSACTION | BUSY:
+    if number not in TRANSIENT_NUMBERS:
         return None
     lost = number in CONNECTION_LOST
     if lost and context.connection is not None:
